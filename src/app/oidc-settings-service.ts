@@ -1,0 +1,120 @@
+import type { Database } from 'better-sqlite3';
+import type { Principal } from '../domain/access';
+import type { Duration } from '../domain/duration';
+import {
+  type Details,
+  ErrorIds,
+  type LifetimesInput,
+  type OidcLifetimes,
+  type OidcSettings,
+  LIFETIME_FIELDS,
+  lifetimesEqual,
+  settingsAlreadyExist,
+  settingsNotFound,
+  validateLifetimes,
+} from '../domain/oidc-settings';
+import { EventLog } from '../store/event-log';
+import { SettingsProjection } from '../store/settings-store';
+import { Writer } from './writer';
+
+export const EventTypes = {
+  instanceAdded: 'instance.added',
+  settingsAdded: 'instance.oidc.settings.added',
+  settingsChanged: 'instance.oidc.settings.changed',
+} as const;
+
+interface State {
+  /** The instance's event sequence. */
+  readonly sequence: bigint;
+  readonly settings: OidcSettings | undefined;
+}
+
+/**
+ * Commands and queries on one instance's OIDC settings. A command validates,
+ * then decides against the latest state, appends its event and updates the
+ * projection in one transaction, and answers the details. Reads are served
+ * from the state the last commit left in memory. Callers have authorized the
+ * principal already (the RPC layer does, from the method's auth_option).
+ */
+export class OidcSettingsService {
+  private readonly writer: Writer<State>;
+  private readonly events: EventLog;
+  private readonly projection: SettingsProjection;
+
+  constructor(
+    db: Database,
+    readonly instanceId: string,
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.events = new EventLog(db);
+    this.projection = new SettingsProjection(db);
+    this.writer = new Writer<State>(db, {
+      sequence: this.events.lastSequence(instanceId),
+      settings: this.projection.get(instanceId),
+    });
+  }
+
+  get(): OidcSettings {
+    const settings = this.writer.state.settings;
+    if (!settings) throw settingsNotFound(ErrorIds.getNotFound);
+    return settings;
+  }
+
+  async add(principal: Principal, input: LifetimesInput): Promise<Details> {
+    const lifetimes = validateLifetimes(input, ErrorIds.addInvalid);
+    return this.writer.submit((state) => {
+      if (state.settings) throw settingsAlreadyExist();
+      return this.record(state, principal, EventTypes.settingsAdded, lifetimes);
+    });
+  }
+
+  /** Idempotent: the values already stored answer the current details and write nothing. */
+  async update(principal: Principal, input: LifetimesInput): Promise<Details> {
+    const lifetimes = validateLifetimes(input, ErrorIds.updateInvalid);
+    return this.writer.submit((state) => {
+      if (!state.settings) throw settingsNotFound(ErrorIds.updateNotFound);
+      if (lifetimesEqual(state.settings.lifetimes, lifetimes)) {
+        return { state, result: state.settings.details };
+      }
+      return this.record(state, principal, EventTypes.settingsChanged, lifetimes);
+    });
+  }
+
+  /** Waits for every write submitted so far; the server calls it before closing the database. */
+  drain(): Promise<void> {
+    return this.writer.drain();
+  }
+
+  private record(state: State, principal: Principal, type: string, lifetimes: OidcLifetimes) {
+    const now = this.clock();
+    const sequence = state.sequence + 1n;
+    const settings: OidcSettings = {
+      lifetimes,
+      details: {
+        sequence,
+        creationDate: state.settings?.details.creationDate ?? now,
+        changeDate: now,
+        resourceOwner: this.instanceId,
+      },
+    };
+    this.events.append({
+      instanceId: this.instanceId,
+      sequence,
+      type,
+      payload: {
+        old: state.settings ? lifetimesPayload(state.settings.lifetimes) : null,
+        new: lifetimesPayload(lifetimes),
+      },
+      actor: principal.tokenId,
+      createdAt: now,
+    });
+    this.projection.put(this.instanceId, settings);
+    return { state: { sequence, settings }, result: settings.details };
+  }
+}
+
+/** Lifetimes as the event log stores them: exact seconds and nanos. */
+export function lifetimesPayload(l: OidcLifetimes): Record<string, { seconds: string; nanos: number }> {
+  const json = (d: Duration) => ({ seconds: d.seconds.toString(), nanos: d.nanos });
+  return Object.fromEntries(LIFETIME_FIELDS.map(([key]) => [key, json(l[key])]));
+}

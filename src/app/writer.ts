@@ -1,0 +1,97 @@
+import type { Database } from 'better-sqlite3';
+import { AppError } from '../domain/app-error';
+import { Code } from '../domain/code';
+
+/** A write: given the current state it decides, writes, and returns the next state. */
+export type Work<S, T> = (state: S) => { readonly state: S; readonly result: T };
+
+interface Job<S> {
+  readonly work: Work<S, unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (reason: unknown) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: AppError };
+
+/**
+ * The single writer of a state kept in memory and in SQLite, with group
+ * commit: writes submitted in the same turn of the event loop share one
+ * transaction (one fsync), yet each keeps its own decision, its own event
+ * and its own answer, and none is answered before the commit returned.
+ *
+ * A write that refuses (throws an AppError other than INTERNAL) must do so
+ * before it writes; it fails alone. Anything else thrown rolls the whole
+ * batch back and fails every write in it: nothing half-done is acknowledged.
+ * Readers see `state` only as of the last commit, never a pending batch.
+ */
+export class Writer<S> {
+  private committed: S;
+  private queue: Job<S>[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly db: Database,
+    initial: S,
+    private readonly maxBatch = 1000,
+  ) {
+    this.committed = initial;
+  }
+
+  /** The state as of the last commit. */
+  get state(): S {
+    return this.committed;
+  }
+
+  /** Resolves once every write submitted so far has committed or failed. */
+  async drain(): Promise<void> {
+    if (this.queue.length > 0) await this.submit((state) => ({ state, result: undefined }));
+  }
+
+  submit<T>(work: Work<S, T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // setImmediate runs after the poll phase: every request read off the
+    // sockets in this turn has queued its write by then.
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.queue.splice(0, this.maxBatch);
+    if (this.queue.length > 0) this.schedule();
+
+    let working = this.committed;
+    const outcomes: Outcome[] = [];
+    try {
+      this.db.transaction(() => {
+        for (const job of batch) {
+          try {
+            const next = job.work(working);
+            working = next.state;
+            outcomes.push({ ok: true, value: next.result });
+          } catch (error) {
+            if (!(error instanceof AppError) || error.code === Code.Internal) throw error;
+            outcomes.push({ ok: false, error });
+          }
+        }
+      })();
+    } catch (error) {
+      const failure = AppError.from(error);
+      for (const job of batch) job.reject(failure);
+      return;
+    }
+    this.committed = working;
+    batch.forEach((job, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) job.resolve(outcome.value);
+      else job.reject(outcome.error);
+    });
+  }
+}

@@ -1,0 +1,126 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Tokens } from '../app/tokens';
+import { parseDurationText } from '../config/duration-text';
+import { ROLES, isRole } from '../domain/access';
+import { openDatabase } from '../store/database';
+
+const USAGE = `Usage: npm run -s token -- <command> [options]
+
+Commands:
+  create --role ${ROLES.join('|')} [--expires 30d] [--description text]
+      Prints the new token, and nothing else, on stdout. Only its SHA-256 is stored.
+  list
+      Lists the tokens: id, role, created, expires, revoked. Never the secrets.
+  revoke <id>
+      Revokes a token at once, also for a server that is running.
+
+Options:
+  --data-dir <dir>   The server's data folder (DATA_DIR, default ./data)
+
+(npm run -s keeps npm's own banner off stdout, so $(npm run -s token -- create ...) is the token.)`;
+
+class UsageError extends Error {}
+
+interface Parsed {
+  readonly command: string | undefined;
+  readonly positional: string[];
+  readonly options: Map<string, string>;
+}
+
+function parse(argv: readonly string[]): Parsed {
+  const positional: string[] = [];
+  const options = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') {
+      options.set('--help', '');
+    } else if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      if (eq > 0) options.set(arg.slice(0, eq), arg.slice(eq + 1));
+      else {
+        const value = argv[++i];
+        if (value === undefined) throw new UsageError(`option ${arg} needs a value`);
+        options.set(arg, value);
+      }
+    } else positional.push(arg);
+  }
+  return { command: positional.shift(), positional, options };
+}
+
+const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
+
+function run(argv: readonly string[], now = Date.now()): number {
+  const { command, positional, options } = parse(argv);
+  if (options.has('--help') || command === undefined) {
+    process.stdout.write(`${USAGE}\n`);
+    return command === undefined && !options.has('--help') ? 2 : 0;
+  }
+  const allowed: readonly string[] | undefined = (
+    { create: ['--role', '--expires', '--description'], list: [], revoke: [] } as Record<string, readonly string[]>
+  )[command];
+  if (!allowed) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  for (const key of options.keys()) {
+    if (key !== '--data-dir' && !allowed.includes(key)) throw new UsageError(`${command} takes no option ${key}`);
+  }
+
+  const dataDir = path.resolve(options.get('--data-dir') ?? process.env['DATA_DIR'] ?? './data');
+  fs.mkdirSync(dataDir, { recursive: true });
+  const db = openDatabase(path.join(dataDir, 'oidc-settings.db'), { verify: false });
+  try {
+    const tokens = new Tokens(db);
+    switch (command) {
+      case 'create': {
+        const role = options.get('--role') ?? '';
+        if (!isRole(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
+        let expiresAt: number | null = null;
+        const expires = options.get('--expires');
+        if (expires !== undefined) {
+          const d = parseDurationText(expires);
+          if (!d || (d.seconds === 0n && d.nanos === 0)) {
+            throw new UsageError(`--expires ${JSON.stringify(expires)}: expected a duration such as 30d or 12h`);
+          }
+          expiresAt = now + Number(d.seconds) * 1000 + Math.floor(d.nanos / 1e6);
+        }
+        const description = options.get('--description') ?? '';
+        const issued = tokens.issue(role, { expiresAt, description });
+        process.stderr.write(`created token ${issued.id} (${role}, expires ${iso(expiresAt)})\n`);
+        process.stdout.write(`${issued.secret}\n`);
+        return 0;
+      }
+      case 'list': {
+        const rows = tokens.list().map((t) => [t.id, t.role, iso(t.createdAt), iso(t.expiresAt), iso(t.revokedAt), t.description]);
+        const header = ['ID', 'ROLE', 'CREATED', 'EXPIRES', 'REVOKED', 'DESCRIPTION'];
+        const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+        for (const row of [header, ...rows]) {
+          process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
+        }
+        return 0;
+      }
+      default: {
+        const id = positional[0];
+        if (id === undefined || positional.length > 1) throw new UsageError('revoke takes exactly one token id');
+        if (!tokens.revoke(id)) {
+          process.stderr.write(`no live token with id ${id}\n`);
+          return 1;
+        }
+        process.stderr.write(`revoked token ${id}\n`);
+        return 0;
+      }
+    }
+  } finally {
+    db.close();
+  }
+}
+
+try {
+  process.exitCode = run(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof UsageError) {
+    process.stderr.write(`${error.message}\n\n${USAGE}\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  }
+}

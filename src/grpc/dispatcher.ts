@@ -1,0 +1,91 @@
+import {
+  type DescMessage,
+  type DescMethodUnary,
+  type MessageShape,
+  fromBinary,
+  getOption,
+  hasOption,
+  toBinary,
+} from '@bufbuild/protobuf';
+import { auth_option } from '../../gen/es/zitadel/options_pb';
+import { type Principal, authorize } from '../domain/access';
+import { AppError } from '../domain/app-error';
+import { Code } from '../domain/code';
+import { errorToResult } from './status';
+import type { UnaryHandler, UnaryRequest, UnaryResult } from './unary';
+
+/** One unary method: its descriptor and what it does with a decoded request. */
+export interface MethodImpl {
+  readonly method: DescMethodUnary;
+  handle(request: unknown, principal: Principal): unknown;
+}
+
+/** Binds a handler to a method, with request and response typed by its descriptor. */
+export function unary<I extends DescMessage, O extends DescMessage>(
+  method: DescMethodUnary<I, O>,
+  handle: (request: MessageShape<I>, principal: Principal) => MessageShape<O> | Promise<MessageShape<O>>,
+): MethodImpl {
+  return { method, handle: handle };
+}
+
+/** The gRPC path of a method, e.g. "/zitadel.admin.v1.AdminService/GetOIDCSettings". */
+export const methodPath = (method: DescMethodUnary): string => `/${method.parent.typeName}/${method.name}`;
+
+/**
+ * The permission a method requires, read from its zitadel.v1.auth_option in
+ * the proto. A method that declares none is refused at start: access is
+ * never granted by omission.
+ */
+export function requiredPermission(method: DescMethodUnary): string {
+  const permission = hasOption(method, auth_option) ? getOption(method, auth_option).permission : '';
+  if (permission === '') throw new Error(`${methodPath(method)} declares no zitadel.v1.auth_option permission`);
+  return permission;
+}
+
+export interface DispatcherOptions {
+  readonly methods: readonly MethodImpl[];
+  /** The principal behind an `authorization` value; throws UNAUTHENTICATED. */
+  readonly authenticate: (authorization: string | undefined) => Principal;
+  /** Sees every error answered, e.g. to log INTERNAL ones with their cause. */
+  readonly onError?: (error: AppError, request: UnaryRequest) => void;
+}
+
+export interface Dispatcher extends UnaryHandler {
+  /** The gRPC paths it serves. */
+  readonly paths: readonly string[];
+}
+
+/**
+ * The one place a call goes through, whatever carried it: find the method,
+ * authenticate, authorize by the method's declared permission, decode, run,
+ * encode; and turn whatever went wrong into a status.
+ */
+export function createDispatcher(options: DispatcherOptions): Dispatcher {
+  const table = new Map(
+    options.methods.map((impl) => [methodPath(impl.method), { impl, permission: requiredPermission(impl.method) }]),
+  );
+
+  const dispatch = async (request: UnaryRequest): Promise<UnaryResult> => {
+    try {
+      const entry = table.get(request.method);
+      if (!entry) throw new AppError(Code.Unimplemented, 'RPC-n0t1mp', `unknown method ${request.method}`);
+      const principal = options.authenticate(request.metadata['authorization']);
+      authorize(principal, entry.permission);
+      const { method } = entry.impl;
+      let input;
+      try {
+        input = fromBinary(method.input, request.message);
+      } catch (cause) {
+        const reason = cause instanceof Error ? cause.message : String(cause);
+        throw new AppError(Code.InvalidArgument, 'RPC-d3c0de', `cannot decode ${method.input.typeName}: ${reason}`);
+      }
+      const output = (await entry.impl.handle(input, principal)) as MessageShape<DescMessage>;
+      return { code: Code.OK, message: '', response: toBinary(method.output, output) };
+    } catch (thrown) {
+      const error = AppError.from(thrown);
+      options.onError?.(error, request);
+      return errorToResult(error);
+    }
+  };
+  return Object.assign(dispatch, { paths: [...table.keys()] });
+}

@@ -1,0 +1,128 @@
+import * as grpc from '@grpc/grpc-js';
+import type { PackageDefinition, ServiceDefinition } from '@grpc/proto-loader';
+import { HealthImplementation } from 'grpc-health-check';
+import { createReflectionService } from './reflection';
+import type { UnaryHandler } from './unary';
+
+export interface GrpcServerOptions {
+  /** Every call of a method in `paths` goes to `handler`. */
+  readonly handler: UnaryHandler;
+  readonly paths: readonly string[];
+  /** The services' descriptors (proto-loader), for the method table. */
+  readonly packageDefinition: PackageDefinition;
+  /** Every served service's FileDescriptorSet (buf build), for server reflection. */
+  readonly descriptorSets: readonly Uint8Array[];
+  /** Larger requests are refused with RESOURCE_EXHAUSTED before they are read. */
+  readonly maxReceiveBytes: number;
+  readonly credentials?: grpc.ServerCredentials;
+}
+
+export interface GrpcServer {
+  readonly server: grpc.Server;
+  readonly port: number;
+  readonly health: HealthImplementation;
+  /** Health turns NOT_SERVING, new calls are refused, calls in flight finish. */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+const identity = (bytes: Buffer): Buffer => bytes;
+
+const isService = (value: unknown): value is ServiceDefinition =>
+  typeof value === 'object' && value !== null && !('format' in value) && Object.values(value).some((m) => 'path' in (m as object));
+
+/**
+ * grpc-js as a thin adapter: messages pass through as bytes (identity
+ * (de)serializers) to the transport-free handler, which decodes them itself,
+ * so gRPC and the gateway run the same code. Adds server reflection (v1 and
+ * v1alpha) and grpc.health.v1, each with one call.
+ */
+export async function startGrpcServer(
+  options: GrpcServerOptions,
+  address: { host: string; port: number },
+): Promise<GrpcServer> {
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': options.maxReceiveBytes,
+  });
+  const served = new Set(options.paths);
+  const health = new HealthImplementation({ '': 'NOT_SERVING' });
+
+  for (const [serviceName, definition] of Object.entries(options.packageDefinition)) {
+    if (!isService(definition)) continue;
+    const service: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
+    const implementation: grpc.UntypedServiceImplementation = {};
+    for (const [name, method] of Object.entries(definition)) {
+      if (!served.has(method.path) || method.requestStream || method.responseStream) continue;
+      service[name] = {
+        ...method,
+        requestSerialize: identity,
+        requestDeserialize: identity,
+        responseSerialize: identity,
+        responseDeserialize: identity,
+      };
+      implementation[name] = bridge(options.handler, method.path);
+    }
+    if (Object.keys(service).length === 0) continue;
+    server.addService(service, implementation);
+    health.setStatus(serviceName, 'NOT_SERVING');
+  }
+  createReflectionService(options.descriptorSets).addToServer(server);
+  health.addToServer(server);
+
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(
+      `${address.host}:${address.port}`,
+      options.credentials ?? grpc.ServerCredentials.createInsecure(),
+      (error, bound) => (error ? reject(error) : resolve(bound)),
+    ),
+  );
+
+  const setAll = (status: 'SERVING' | 'NOT_SERVING') => {
+    health.setStatus('', status);
+    for (const [name, definition] of Object.entries(options.packageDefinition)) {
+      if (isService(definition)) health.setStatus(name, status);
+    }
+  };
+  setAll('SERVING');
+
+  return {
+    server,
+    port,
+    health,
+    shutdown: (graceMs) =>
+      new Promise<void>((resolve) => {
+        setAll('NOT_SERVING');
+        const timer = setTimeout(() => server.forceShutdown(), graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
+}
+
+function bridge(handler: UnaryHandler, path: string): grpc.handleUnaryCall<Buffer, Buffer> {
+  return (call, callback) => {
+    handler({ method: path, metadata: metadataToRecord(call.metadata), message: call.request }).then(
+      (result) => {
+        if (result.code === 0) {
+          callback(null, Buffer.from(result.response!.buffer, result.response!.byteOffset, result.response!.byteLength));
+          return;
+        }
+        const trailers = new grpc.Metadata();
+        if (result.details) trailers.set('grpc-status-details-bin', Buffer.from(result.details));
+        callback(Object.assign(new Error(result.message), { code: result.code, details: result.message, metadata: trailers }));
+      },
+      // The handler answers errors itself; this only guards against a bug in it.
+      () => callback(Object.assign(new Error('internal error'), { code: grpc.status.INTERNAL, details: 'internal error' })),
+    );
+  };
+}
+
+/** Text metadata as a record; binary (-bin) values base64, as they travel in HTTP/2. */
+export function metadataToRecord(metadata: grpc.Metadata): Record<string, string> {
+  const record: Record<string, string> = {};
+  for (const [key, value] of Object.entries(metadata.getMap())) {
+    record[key] = typeof value === 'string' ? value : value.toString('base64');
+  }
+  return record;
+}

@@ -1,0 +1,116 @@
+import fs from 'node:fs';
+import Sqlite, { type Database } from 'better-sqlite3';
+import { LATEST_VERSION, MIGRATIONS } from './migrations';
+
+/**
+ * A database that cannot be used as it is: corrupt, unreadable, not SQLite,
+ * or written by a newer version. Start-up stops on it; the file is left as
+ * it was, never recreated.
+ */
+export class DatabaseOpenError extends Error {
+  override readonly name = 'DatabaseOpenError';
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`cannot use database ${file}: ${reason}`, options);
+  }
+}
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+export interface OpenOptions {
+  /** Called once per migration that runs, e.g. to log it. */
+  onMigration?: (migration: { version: number; name: string }) => void;
+  /** Checks every page's structure first (PRAGMA quick_check); on by default. */
+  verify?: boolean;
+}
+
+/**
+ * Opens (creating if absent) the SQLite database, checks it and brings its
+ * schema up to date. WAL with synchronous=FULL: a commit that returned is on
+ * disk, even across a power loss.
+ */
+export function openDatabase(file: string, options: OpenOptions = {}): Database {
+  refuseForeignFile(file);
+  let db: Database;
+  try {
+    db = new Sqlite(file);
+  } catch (error) {
+    throw new DatabaseOpenError(file, describe(error), { cause: error });
+  }
+  try {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > LATEST_VERSION) {
+      throw new DatabaseOpenError(
+        file,
+        `its schema version ${version} is newer than this build supports (${LATEST_VERSION}); run a newer release`,
+      );
+    }
+    if (options.verify !== false) {
+      const problems = db.pragma('quick_check', { simple: false }) as Array<{ quick_check: string }>;
+      if (problems[0]?.quick_check !== 'ok') {
+        const found = problems.slice(0, 3).map((p) => p.quick_check).join('; ');
+        throw new DatabaseOpenError(file, `the file is corrupt (${found})`);
+      }
+    }
+    const mode = db.pragma('journal_mode = WAL', { simple: true }) as string;
+    if (mode !== 'wal') throw new DatabaseOpenError(file, `cannot switch to WAL (journal mode is ${mode})`);
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    // The token CLI may write while the server runs: wait for the lock.
+    db.pragma('busy_timeout = 5000');
+    migrate(db, version, options.onMigration);
+    return db;
+  } catch (error) {
+    db.close();
+    if (error instanceof DatabaseOpenError) throw error;
+    throw new DatabaseOpenError(file, describe(error), { cause: error });
+  }
+}
+
+function migrate(db: Database, from: number, onMigration: OpenOptions['onMigration']): void {
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= from) continue;
+    db.transaction(() => {
+      migration.up(db);
+      db.pragma(`user_version = ${migration.version}`);
+    })();
+    onMigration?.({ version: migration.version, name: migration.name });
+  }
+}
+
+/**
+ * SQLite refuses a file that is not a database only once a statement touches
+ * it; checking the header first gives the clearer message and guarantees
+ * nothing is ever written to such a file.
+ */
+function refuseForeignFile(file: string): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // a new database
+    throw new DatabaseOpenError(file, describe(error), { cause: error });
+  }
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) throw new DatabaseOpenError(file, 'it is not a regular file');
+    if (stat.size === 0) return;
+    const header = Buffer.alloc(SQLITE_HEADER.length);
+    const read = fs.readSync(fd, header, 0, header.length, 0);
+    if (read < header.length || !header.equals(SQLITE_HEADER)) {
+      throw new DatabaseOpenError(file, 'the file is not a SQLite database (bad header)');
+    }
+  } catch (error) {
+    if (error instanceof DatabaseOpenError) throw error;
+    throw new DatabaseOpenError(file, describe(error), { cause: error });
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
