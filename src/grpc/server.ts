@@ -21,7 +21,11 @@ export interface GrpcServer {
   readonly server: grpc.Server;
   readonly port: number;
   readonly health: HealthImplementation;
-  /** Health turns NOT_SERVING, new calls are refused, calls in flight finish. */
+  /**
+   * Health turns NOT_SERVING, new calls are refused, calls in flight finish
+   * (for at most graceMs), and open health Watch and reflection streams are
+   * ended rather than holding the shutdown up.
+   */
   shutdown(graceMs: number): Promise<void>;
 }
 
@@ -45,6 +49,7 @@ export async function startGrpcServer(
   });
   const served = new Set(options.paths);
   const health = new HealthImplementation({ '': 'NOT_SERVING' });
+  const serviceNames: string[] = [];
 
   for (const [serviceName, definition] of Object.entries(options.packageDefinition)) {
     if (!isService(definition)) continue;
@@ -63,10 +68,11 @@ export async function startGrpcServer(
     }
     if (Object.keys(service).length === 0) continue;
     server.addService(service, implementation);
-    health.setStatus(serviceName, 'NOT_SERVING');
+    serviceNames.push(serviceName);
   }
-  createReflectionService(options.descriptorSets).addToServer(server);
-  health.addToServer(server);
+  const streams = new OpenStreams(server);
+  createReflectionService(options.descriptorSets).addToServer(streams);
+  health.addToServer(streams);
 
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(
@@ -77,10 +83,7 @@ export async function startGrpcServer(
   );
 
   const setAll = (status: 'SERVING' | 'NOT_SERVING') => {
-    health.setStatus('', status);
-    for (const [name, definition] of Object.entries(options.packageDefinition)) {
-      if (isService(definition)) health.setStatus(name, status);
-    }
+    for (const name of ['', ...serviceNames]) health.setStatus(name, status);
   };
   setAll('SERVING');
 
@@ -88,16 +91,55 @@ export async function startGrpcServer(
     server,
     port,
     health,
-    shutdown: (graceMs) =>
-      new Promise<void>((resolve) => {
-        setAll('NOT_SERVING');
-        const timer = setTimeout(() => server.forceShutdown(), graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      }),
+    shutdown: async (graceMs) => {
+      setAll('NOT_SERVING');
+      // tryShutdown refuses new calls at once and resolves when the calls in
+      // flight are done; streams that would never end on their own (health
+      // Watch, reflection) are ended, after their last NOT_SERVING went out.
+      const closed = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      await new Promise((resolve) => setImmediate(resolve));
+      streams.endAll();
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), graceMs)));
+      if ((await Promise.race([closed, expired])) === 'expired') server.forceShutdown();
+      clearTimeout(timer);
+      await closed;
+    },
   };
+}
+
+type StreamCall = grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>;
+
+/**
+ * Stands in for the server when health and reflection register themselves,
+ * so their streaming calls are known and can be ended on shutdown.
+ */
+class OpenStreams {
+  private readonly open = new Set<StreamCall>();
+
+  constructor(private readonly server: grpc.Server) {}
+
+  addService(service: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation): void {
+    const wrapped: grpc.UntypedServiceImplementation = {};
+    for (const [name, method] of Object.entries(service)) {
+      // Implementations may be keyed by the method's name or its camelCase form.
+      const handler = implementation[name] ?? (method.originalName && implementation[method.originalName]);
+      if (!handler) continue;
+      wrapped[name] = method.responseStream
+        ? (call: StreamCall) => {
+            this.open.add(call);
+            call.once('close', () => this.open.delete(call));
+            (handler as (call: StreamCall) => void)(call);
+          }
+        : handler;
+    }
+    this.server.addService(service, wrapped);
+  }
+
+  endAll(): void {
+    for (const call of this.open) call.end();
+    this.open.clear();
+  }
 }
 
 function bridge(handler: UnaryHandler, path: string): grpc.handleUnaryCall<Buffer, Buffer> {

@@ -1,0 +1,68 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import readline from 'node:readline';
+
+const MAIN = path.join(__dirname, '../../dist/src/main.js');
+
+export interface ChildServer {
+  readonly child: ChildProcess;
+  readonly port: number;
+  /** Every log line so far, parsed. */
+  readonly logs: Array<Record<string, unknown>>;
+  readonly exited: Promise<number | null>;
+}
+
+export interface ChildResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the built server (npm run build) as a child process, as `npm start` would. */
+function spawnMain(dataDir: string, env: Record<string, string>, args: string[] = []): ChildProcess {
+  return spawn(process.execPath, [MAIN, ...args], {
+    env: { ...process.env, GRPC_HOST: '127.0.0.1', GRPC_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Starts the server and resolves once it logs that it serves gRPC. */
+export function startChildServer(dataDir: string, env: Record<string, string> = {}): Promise<ChildServer> {
+  const child = spawnMain(dataDir, env);
+  const logs: Array<Record<string, unknown>> = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        return;
+      }
+      logs.push(entry);
+      if (entry['msg'] === 'serving gRPC') {
+        const port = Number(String(entry['address']).split(':').at(-1));
+        resolve({ child, port, logs, exited });
+      }
+    });
+    void exited.then((code) => reject(new Error(`server exited (${code}) before serving: ${stderr}`)));
+  });
+}
+
+/** Runs the server to completion (for starts that must fail) and collects its output. */
+export function runChildServer(dataDir: string, env: Record<string, string> = {}, args: string[] = []): Promise<ChildResult> {
+  const child = spawnMain(dataDir, env, args);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
+  return new Promise((resolve) =>
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+}

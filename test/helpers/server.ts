@@ -1,0 +1,35 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../src/config/config';
+import { createLogger } from '../../src/log';
+import { type RunningServer, startServer } from '../../src/server';
+
+export interface TestServer {
+  readonly server: RunningServer;
+  readonly grpcPort: number;
+  readonly dataDir: string;
+  /** The IAM_OWNER token the server wrote to admin.pat at first start. */
+  readonly adminToken: string;
+  stop(): Promise<void>;
+}
+
+export function tempDir(prefix = 'oidc-settings-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** The real server, in this process, on 127.0.0.1 port 0, with a temp data folder. */
+export async function startTestServer(env: Record<string, string> = {}, dataDir = tempDir()): Promise<TestServer> {
+  const config = loadConfig(
+    { GRPC_HOST: '127.0.0.1', GRPC_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env },
+    [],
+  );
+  const server = await startServer(config, createLogger(config.logLevel));
+  return {
+    server,
+    grpcPort: server.grpc.port,
+    dataDir,
+    adminToken: fs.readFileSync(config.adminTokenFile, 'utf8').trim(),
+    stop: () => server.stop(),
+  };
+}

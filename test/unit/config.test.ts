@@ -1,0 +1,53 @@
+import path from 'node:path';
+import { ConfigError, SETTINGS, flagOf, helpText, loadConfig } from '../../src/config/config';
+
+describe('loadConfig', () => {
+  it('defaults to gRPC on 0.0.0.0:50051, ./data, seeding ZITADEL defaults', () => {
+    const config = loadConfig({}, []);
+    expect(config.grpcHost).toBe('0.0.0.0');
+    expect(config.grpcPort).toBe(50051);
+    expect(config.dataDir).toBe(path.resolve('data'));
+    expect(config.databaseFile).toBe(path.resolve('data/oidc-settings.db'));
+    expect(config.adminTokenFile).toBe(path.resolve('data/admin.pat'));
+    expect(config.seedLifetimes).toEqual({
+      accessTokenLifetime: { seconds: 43_200n, nanos: 0 },
+      idTokenLifetime: { seconds: 43_200n, nanos: 0 },
+      refreshTokenIdleExpiration: { seconds: 2_592_000n, nanos: 0 },
+      refreshTokenExpiration: { seconds: 7_776_000n, nanos: 0 },
+    });
+  });
+
+  it('takes a flag over its variable over the default', () => {
+    expect(loadConfig({ GRPC_PORT: '7000' }, []).grpcPort).toBe(7000);
+    expect(loadConfig({ GRPC_PORT: '7000' }, ['--grpc-port', '7001']).grpcPort).toBe(7001);
+    expect(loadConfig({}, ['--grpc-port=7002']).grpcPort).toBe(7002);
+  });
+
+  it('overrides the seeded lifetimes, or seeds none', () => {
+    const config = loadConfig({ DEFAULT_ACCESS_TOKEN_LIFETIME: '1h', DEFAULT_REFRESH_TOKEN_EXPIRATION: '30d' }, []);
+    expect(config.seedLifetimes?.accessTokenLifetime).toEqual({ seconds: 3600n, nanos: 0 });
+    expect(config.seedLifetimes?.refreshTokenExpiration).toEqual({ seconds: 2_592_000n, nanos: 0 });
+    expect(loadConfig({ SEED_DEFAULTS: 'off' }, []).seedLifetimes).toBeUndefined();
+  });
+
+  it.each([
+    [{ GRPC_PORT: '' }, [], /GRPC_PORT \(--grpc-port\) is "" from GRPC_PORT: expected a port/],
+    [{ GRPC_MAX_RECEIVE_BYTES: '0' }, [], /GRPC_MAX_RECEIVE_BYTES/],
+    [{ LOG_LEVEL: 'loud' }, [], /LOG_LEVEL/],
+    [{}, ['--grpc-port'], /--grpc-port needs a value/],
+    [{}, ['stray'], /unexpected argument "stray"/],
+    [{}, ['--colour', 'red'], /unknown option --colour/],
+  ])('refuses %j %j', (env, argv, message) => {
+    expect(() => loadConfig(env, argv)).toThrow(ConfigError);
+    expect(() => loadConfig(env, argv)).toThrow(message);
+  });
+
+  it('documents every setting in --help', () => {
+    const help = helpText();
+    for (const setting of Object.values(SETTINGS)) {
+      expect(help).toContain(setting.env);
+      expect(help).toContain(flagOf(setting.env));
+      expect(help).toContain(`default ${setting.default}`);
+    }
+  });
+});
