@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
+import { createGateway, type GatewayServer, startGatewayServer } from '../gateway/server';
 import { writeAdminTokenFile } from './admin-token-file';
 import { OidcSettingsService } from './app/oidc-settings-service';
 import { ensureInstance } from './app/setup';
@@ -16,6 +17,8 @@ import { openDatabase } from './store/database';
 export interface RunningServer {
   readonly instanceId: string;
   readonly grpc: GrpcServer;
+  /** The in-process gateway: gRPC-Web and REST on the HTTP port. */
+  readonly http: GatewayServer;
   /** Graceful stop: NOT_SERVING, refuse new calls, finish those in flight, close the database. */
   stop(): Promise<void>;
 }
@@ -64,17 +67,27 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       { address: `${config.grpcHost}:${grpc.port}`, instance: instance.id, tokenFile: config.adminTokenFile },
       'serving gRPC',
     );
+    // The gateway calls the dispatcher directly: no network hop, same code path.
+    const gateway = createGateway({
+      call: dispatcher,
+      descriptorSet,
+      mounts: config.restMounts,
+      cors: { origins: config.corsOrigins, maxAgeSeconds: 7200 },
+      maxBodyBytes: config.maxBodyBytes,
+      onError: (error) => logger.error({ err: error }, 'gateway internal error'),
+    });
+    const http = await startGatewayServer(gateway, { host: config.httpHost, port: config.httpPort });
+    logger.info({ address: `${config.httpHost}:${http.port}` }, 'serving gRPC-Web and REST');
 
     let stopping: Promise<void> | undefined;
     const stop = () =>
       (stopping ??= (async () => {
-        const graceMs = Number(config.shutdownGrace.seconds) * 1000 + config.shutdownGrace.nanos / 1e6;
-        await grpc.shutdown(graceMs);
+        await Promise.all([grpc.shutdown(config.shutdownGraceMs), http.close()]);
         await settings.drain();
         db.close();
         logger.info('stopped');
       })());
-    return { instanceId: instance.id, grpc, stop };
+    return { instanceId: instance.id, grpc, http, stop };
   } catch (error) {
     db.close();
     throw error;

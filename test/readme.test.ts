@@ -19,7 +19,7 @@ describe('README', () => {
     const table = README.split('<!-- settings-table -->')[1]!.split('<!-- /settings-table -->')[0]!;
     const rows = table.split('\n').filter((line) => line.startsWith('| `'));
     expect(rows).toEqual(
-      Object.values(SETTINGS).map((s) => `| \`${s.env}\` | \`${flagOf(s.env)}\` | \`${s.default}\` | ${s.description} |`),
+      Object.values(SETTINGS).map((s) => `| \`${s.env}\` | \`${flagOf(s)}\` | \`${s.default}\` | ${s.description} |`),
     );
   });
 

@@ -8,15 +8,21 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** How one setting is read: from its environment variable or its flag. */
+/** The two programs: the service (npm start) and the standalone gateway (npm run gateway). */
+export type Program = 'server' | 'gateway';
+
+/** How one setting is read: from its flag, else its environment variable, else its default. */
 interface Setting<T> {
-  /** The environment variable; the flag is its kebab-case (GRPC_PORT -> --grpc-port). */
   readonly env: string;
+  /** Defaults to the variable in kebab-case: GRPC_PORT -> --grpc-port. */
+  readonly flag?: string;
   readonly description: string;
+  /** "" means unset: the parser is not called and the value is undefined. */
   readonly default: string;
   readonly parse: (raw: string) => T | undefined;
   /** What a valid value looks like, for the error message. */
   readonly expected: string;
+  readonly programs: readonly Program[];
 }
 
 const port: Setting<number>['parse'] = (raw) => {
@@ -38,10 +44,32 @@ const oneOf =
   <T extends string>(...values: T[]): Setting<T>['parse'] =>
   (raw) =>
     values.find((v) => v === raw);
+/** "*" or a comma list of origins such as https://admin.example.com. */
+const origins: Setting<'*' | string[]>['parse'] = (raw) => {
+  if (raw.trim() === '*') return '*';
+  const list = raw.split(',').map((o) => o.trim()).filter((o) => o !== '');
+  return list.length > 0 && list.every((o) => /^https?:\/\/[^/\s]+$/.test(o)) ? list : undefined;
+};
+/** "service=/prefix" pairs, comma separated. */
+const mounts: Setting<Record<string, string>>['parse'] = (raw) => {
+  const entries = raw
+    .split(',')
+    .map((pair) => pair.trim())
+    .filter((pair) => pair !== '')
+    .map((pair) => pair.split('='));
+  if (!entries.every((e) => e.length === 2 && /^[\w.]+$/.test(e[0]!) && /^(\/[\w.~-]+)+$/.test(e[1]!))) return undefined;
+  return Object.fromEntries(entries) as Record<string, string>;
+};
+const hostPort: Setting<string>['parse'] = (raw) => (/^[\w.-]+:\d{1,5}$|^\[[\d:a-fA-F]+\]:\d{1,5}$/.test(raw) ? raw : undefined);
+
+const BOTH: readonly Program[] = ['server', 'gateway'];
+const SERVER: readonly Program[] = ['server'];
+const GATEWAY: readonly Program[] = ['gateway'];
+const LIFETIME_EXPECTED = 'a positive duration such as 12h, 30d or 1h30m';
 
 const define = <T>(s: Setting<T>): Setting<T> => s;
 
-/** Every setting of the service, in the order --help lists them. */
+/** Every setting of both programs, in the order --help lists them. */
 export const SETTINGS = {
   grpcHost: define({
     env: 'GRPC_HOST',
@@ -49,6 +77,7 @@ export const SETTINGS = {
     default: '0.0.0.0',
     parse: text,
     expected: 'a host name or IP address',
+    programs: SERVER,
   }),
   grpcPort: define({
     env: 'GRPC_PORT',
@@ -56,6 +85,23 @@ export const SETTINGS = {
     default: '50051',
     parse: port,
     expected: 'a port number from 0 to 65535',
+    programs: SERVER,
+  }),
+  httpHost: define({
+    env: 'HTTP_HOST',
+    description: 'Address the HTTP gateway (gRPC-Web, REST) binds to',
+    default: '0.0.0.0',
+    parse: text,
+    expected: 'a host name or IP address',
+    programs: BOTH,
+  }),
+  httpPort: define({
+    env: 'HTTP_PORT',
+    description: 'HTTP gateway port (0 picks a free one)',
+    default: '8080',
+    parse: port,
+    expected: 'a port number from 0 to 65535',
+    programs: BOTH,
   }),
   dataDir: define({
     env: 'DATA_DIR',
@@ -63,6 +109,7 @@ export const SETTINGS = {
     default: './data',
     parse: text,
     expected: 'a folder path',
+    programs: SERVER,
   }),
   seed: define({
     env: 'SEED_DEFAULTS',
@@ -70,34 +117,39 @@ export const SETTINGS = {
     default: 'true',
     parse: bool,
     expected: 'true or false',
+    programs: SERVER,
   }),
   accessTokenLifetime: define({
     env: 'DEFAULT_ACCESS_TOKEN_LIFETIME',
     description: 'Seeded access token lifetime',
     default: formatDurationText(DEFAULT_LIFETIMES.accessTokenLifetime),
     parse: lifetime,
-    expected: 'a positive duration such as 12h, 30d or 1h30m',
+    expected: LIFETIME_EXPECTED,
+    programs: SERVER,
   }),
   idTokenLifetime: define({
     env: 'DEFAULT_ID_TOKEN_LIFETIME',
     description: 'Seeded ID token lifetime',
     default: formatDurationText(DEFAULT_LIFETIMES.idTokenLifetime),
     parse: lifetime,
-    expected: 'a positive duration such as 12h, 30d or 1h30m',
+    expected: LIFETIME_EXPECTED,
+    programs: SERVER,
   }),
   refreshTokenIdleExpiration: define({
     env: 'DEFAULT_REFRESH_TOKEN_IDLE_EXPIRATION',
     description: 'Seeded refresh token idle expiration',
     default: formatDurationText(DEFAULT_LIFETIMES.refreshTokenIdleExpiration),
     parse: lifetime,
-    expected: 'a positive duration such as 12h, 30d or 1h30m',
+    expected: LIFETIME_EXPECTED,
+    programs: SERVER,
   }),
   refreshTokenExpiration: define({
     env: 'DEFAULT_REFRESH_TOKEN_EXPIRATION',
     description: 'Seeded refresh token expiration',
     default: formatDurationText(DEFAULT_LIFETIMES.refreshTokenExpiration),
     parse: lifetime,
-    expected: 'a positive duration such as 12h, 30d or 1h30m',
+    expected: LIFETIME_EXPECTED,
+    programs: SERVER,
   }),
   grpcMaxReceiveBytes: define({
     env: 'GRPC_MAX_RECEIVE_BYTES',
@@ -105,6 +157,56 @@ export const SETTINGS = {
     default: '16384',
     parse: bytes,
     expected: 'a whole number of bytes, at least 1',
+    programs: SERVER,
+  }),
+  maxBodyBytes: define({
+    env: 'MAX_BODY_BYTES',
+    description: 'Largest gRPC-Web or REST request body accepted; larger ones get 413',
+    default: '65536',
+    parse: bytes,
+    expected: 'a whole number of bytes, at least 1',
+    programs: BOTH,
+  }),
+  corsOrigins: define({
+    env: 'CORS_ORIGINS',
+    description: 'Origins browsers may call from: * (any) or a comma list such as https://admin.example.com',
+    default: '*',
+    parse: origins,
+    expected: '* or a comma list of origins (scheme://host[:port])',
+    programs: BOTH,
+  }),
+  restMounts: define({
+    env: 'REST_MOUNTS',
+    description: "Path prefix of each service's HTTP rules, as service=/prefix pairs",
+    default: 'zitadel.admin.v1.AdminService=/admin/v1',
+    parse: mounts,
+    expected: 'comma-separated service=/prefix pairs',
+    programs: BOTH,
+  }),
+  upstream: define({
+    env: 'GATEWAY_UPSTREAM',
+    flag: '--upstream',
+    description: 'The gRPC server the standalone gateway forwards to (required)',
+    default: '',
+    parse: hostPort,
+    expected: 'host:port',
+    programs: GATEWAY,
+  }),
+  descriptorSet: define({
+    env: 'DESCRIPTOR_SET',
+    description: "FileDescriptorSet of the upstream's services (buf build -o); default: this service's",
+    default: '',
+    parse: text,
+    expected: 'a file path',
+    programs: GATEWAY,
+  }),
+  protoPath: define({
+    env: 'PROTO_PATH',
+    description: 'Or: a folder of .proto files, built with buf at start (needs the dev dependencies)',
+    default: '',
+    parse: text,
+    expected: 'a folder path',
+    programs: GATEWAY,
   }),
   logLevel: define({
     env: 'LOG_LEVEL',
@@ -112,6 +214,7 @@ export const SETTINGS = {
     default: 'info',
     parse: oneOf('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'),
     expected: 'one of trace, debug, info, warn, error, fatal, silent',
+    programs: BOTH,
   }),
   shutdownGrace: define({
     env: 'SHUTDOWN_GRACE',
@@ -119,34 +222,50 @@ export const SETTINGS = {
     default: '10s',
     parse: lifetime,
     expected: 'a positive duration such as 10s',
+    programs: BOTH,
   }),
 };
 
 type Settings = typeof SETTINGS;
-export type ConfigValues = { readonly [K in keyof Settings]: Settings[K] extends Setting<infer T> ? T : never };
+type ValueOf<S> = S extends Setting<infer T> ? T : never;
+/** Settings with an empty default may be unset. */
+export type ConfigValues = {
+  readonly [K in keyof Settings]: Settings[K]['default'] extends '' ? ValueOf<Settings[K]> | undefined : ValueOf<Settings[K]>;
+};
 
 export interface Config extends ConfigValues {
   /** The lifetimes to seed, or undefined when seeding is off. */
   readonly seedLifetimes: OidcLifetimes | undefined;
   readonly databaseFile: string;
   readonly adminTokenFile: string;
+  readonly shutdownGraceMs: number;
 }
 
-export const flagOf = (env: string): string => `--${env.toLowerCase().replace(/_/g, '-')}`;
+export const flagOf = (setting: { env: string; flag?: string }): string =>
+  setting.flag ?? `--${setting.env.toLowerCase().replace(/_/g, '-')}`;
+
+const settingsOf = (program: Program) =>
+  (Object.entries(SETTINGS) as Array<[keyof Settings, Setting<unknown>]>).filter(([, s]) => s.programs.includes(program));
 
 /**
- * Reads every setting from its flag, else its environment variable, else its
- * default, and validates it. Unknown flags and bad values throw ConfigError
- * naming the setting.
+ * Reads every setting of a program from its flag, else its environment
+ * variable, else its default, and validates it. Unknown flags and bad values
+ * throw ConfigError naming the setting. Settings of the other program keep
+ * their defaults.
  */
-export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Config {
+export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[], program: Program = 'server'): Config {
   const flags = parseFlags(argv);
   const values: Record<string, unknown> = {};
   for (const [key, setting] of Object.entries(SETTINGS) as Array<[string, Setting<unknown>]>) {
-    const flag = flagOf(setting.env);
-    const fromFlag = flags.get(flag);
-    flags.delete(flag);
-    const raw = fromFlag ?? env[setting.env] ?? setting.default;
+    const mine = setting.programs.includes(program);
+    const flag = flagOf(setting);
+    const fromFlag = mine ? flags.get(flag) : undefined;
+    if (mine) flags.delete(flag);
+    const raw = fromFlag ?? (mine ? env[setting.env] : undefined) ?? setting.default;
+    if (raw === '' && setting.default === '') {
+      values[key] = undefined;
+      continue;
+    }
     const value = setting.parse(raw);
     if (value === undefined) {
       const source = fromFlag !== undefined ? flag : env[setting.env] !== undefined ? setting.env : 'default';
@@ -164,6 +283,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Con
     dataDir,
     databaseFile: path.join(dataDir, 'oidc-settings.db'),
     adminTokenFile: path.join(dataDir, 'admin.pat'),
+    shutdownGraceMs: Number(config.shutdownGrace.seconds) * 1000 + config.shutdownGrace.nanos / 1e6,
     seedLifetimes: config.seed
       ? {
           accessTokenLifetime: config.accessTokenLifetime,
@@ -194,11 +314,13 @@ function parseFlags(argv: readonly string[]): Map<string, string> {
   return flags;
 }
 
-/** The text `npm start -- --help` prints: every setting, its flag, variable and default. */
-export function helpText(): string {
-  const lines = ['Usage: npm start -- [--option value ...]', '', 'Every option can also be set by its environment variable.', ''];
-  for (const setting of Object.values(SETTINGS) as Array<Setting<unknown>>) {
-    lines.push(`  ${flagOf(setting.env)}  (${setting.env}, default ${setting.default})`);
+/** The text --help prints: every setting of the program, its flag, variable and default. */
+export function helpText(program: Program = 'server'): string {
+  const usage = program === 'server' ? 'npm start -- [--option value ...]' : 'npm run gateway -- --upstream host:port [--option value ...]';
+  const lines = [`Usage: ${usage}`, '', 'Every option can also be set by its environment variable.', ''];
+  for (const [, setting] of settingsOf(program)) {
+    const fallback = setting.default === '' ? 'no default' : `default ${setting.default}`;
+    lines.push(`  ${flagOf(setting)}  (${setting.env}, ${fallback})`);
     lines.push(`      ${setting.description}`);
   }
   return lines.join('\n');

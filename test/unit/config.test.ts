@@ -42,12 +42,33 @@ describe('loadConfig', () => {
     expect(() => loadConfig(env, argv)).toThrow(message);
   });
 
-  it('documents every setting in --help', () => {
-    const help = helpText();
+  it.each(['server', 'gateway'] as const)('documents every setting of the %s in --help, and only those', (program) => {
+    const help = helpText(program);
     for (const setting of Object.values(SETTINGS)) {
-      expect(help).toContain(setting.env);
-      expect(help).toContain(flagOf(setting.env));
-      expect(help).toContain(`default ${setting.default}`);
+      const line = `  ${flagOf(setting)}  (${setting.env}, ${setting.default === '' ? 'no default' : `default ${setting.default}`})`;
+      if (setting.programs.includes(program)) expect(help).toContain(line);
+      else expect(help).not.toContain(line);
     }
+  });
+
+  it('reads the gateway settings for the gateway, and refuses server flags there', () => {
+    const config = loadConfig({ GATEWAY_UPSTREAM: 'localhost:50051' }, ['--http-port', '9000'], 'gateway');
+    expect(config.upstream).toBe('localhost:50051');
+    expect(config.httpPort).toBe(9000);
+    expect(config.restMounts).toEqual({ 'zitadel.admin.v1.AdminService': '/admin/v1' });
+    expect(() => loadConfig({}, ['--data-dir', '/tmp'], 'gateway')).toThrow(/unknown option --data-dir/);
+    expect(() => loadConfig({}, ['--upstream', 'nowhere'], 'gateway')).toThrow(/GATEWAY_UPSTREAM \(--upstream\)/);
+    expect(() => loadConfig({}, ['--upstream', 'localhost:1'], 'server')).toThrow(/unknown option --upstream/);
+  });
+
+  it.each([
+    ['*', '*'],
+    ['https://a.example.com, http://localhost:3000', ['https://a.example.com', 'http://localhost:3000']],
+  ])('reads CORS_ORIGINS %j', (raw, origins) => {
+    expect(loadConfig({ CORS_ORIGINS: raw }, []).corsOrigins).toEqual(origins);
+  });
+
+  it.each(['', 'example.com', 'https://a.example.com/path'])('refuses CORS_ORIGINS %j', (raw) => {
+    expect(() => loadConfig({ CORS_ORIGINS: raw }, [])).toThrow(/CORS_ORIGINS/);
   });
 });

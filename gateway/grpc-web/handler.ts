@@ -1,0 +1,137 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { bodyRead } from '../body';
+import { Codes, GatewayError } from '../errors';
+import { headersToMetadata } from '../metadata';
+import type { UnaryCall, UnaryCallResult } from '../unary-call';
+import { Base64Error, base64Decode } from './base64';
+import { type GrpcWebContentType, grpcWebContentTypeParse } from './content-type';
+import { FLAG_COMPRESSED, FLAG_TRAILER, FrameError, frameSerialize, framesParse } from './frame';
+import { grpcMessageEncode } from './grpc-message';
+import { grpcTimeoutParse } from './timeout';
+import { trailerSerialize } from './trailer';
+
+export interface GrpcWebOptions {
+  readonly call: UnaryCall;
+  readonly maxBodyBytes: number;
+}
+
+/** What the handler tells its caller about a finished call (for logs and metrics). */
+export interface GrpcWebOutcome {
+  readonly protocol: 'grpc-web' | 'grpc-web-text';
+  readonly code: number;
+}
+
+/**
+ * Serves one gRPC-Web unary call (grpc/grpc doc/PROTOCOL-WEB.md): one data
+ * frame in; a data frame and a trailer frame out, or, for an error, the
+ * status in the response headers alone (trailers-only). In text mode both
+ * bodies are base64, the response one frame at a time.
+ */
+export async function grpcWebHandle(
+  request: IncomingMessage,
+  response: ServerResponse,
+  method: string,
+  options: GrpcWebOptions,
+): Promise<GrpcWebOutcome> {
+  const type = grpcWebContentTypeParse(request.headers['content-type']);
+  if (!type) {
+    throw new GatewayError(
+      Codes.unimplemented,
+      `content type ${request.headers['content-type']} is not offered: use application/grpc-web[-text][+proto]`,
+      415,
+    );
+  }
+  const protocol = type.text ? 'grpc-web-text' : 'grpc-web';
+  let message: Uint8Array;
+  try {
+    message = requestMessage(await bodyRead(request, options.maxBodyBytes), type);
+  } catch (error) {
+    if (error instanceof GatewayError && error.code === Codes.cancelled) return { protocol, code: Codes.cancelled };
+    throw error;
+  }
+
+  let deadline: number | undefined;
+  const timeout = request.headers['grpc-timeout']?.toString();
+  if (timeout !== undefined) {
+    const ms = grpcTimeoutParse(timeout);
+    if (ms === undefined) throw new GatewayError(Codes.invalidArgument, `malformed grpc-timeout ${JSON.stringify(timeout)}`);
+    deadline = Date.now() + ms;
+  }
+
+  const abort = new AbortController();
+  const onClose = () => {
+    if (!response.writableEnded) abort.abort();
+  };
+  response.once('close', onClose);
+  const result = await options.call({
+    method,
+    metadata: headersToMetadata(request.headers),
+    message,
+    deadline,
+    signal: abort.signal,
+  });
+  response.off('close', onClose);
+  if (!abort.signal.aborted) respond(response, type, result);
+  return { protocol, code: result.code };
+}
+
+function requestMessage(body: Buffer, type: GrpcWebContentType): Uint8Array {
+  let bytes: Uint8Array = body;
+  if (type.text) {
+    try {
+      bytes = base64Decode(body.toString('latin1'));
+    } catch (error) {
+      if (error instanceof Base64Error) throw new GatewayError(Codes.invalidArgument, error.message);
+      throw error;
+    }
+  }
+  let frames;
+  try {
+    frames = framesParse(bytes);
+  } catch (error) {
+    if (error instanceof FrameError) throw new GatewayError(Codes.invalidArgument, error.message);
+    throw error;
+  }
+  const data = frames.filter((f) => (f.flags & FLAG_TRAILER) === 0);
+  if (data.length !== 1) {
+    throw new GatewayError(Codes.invalidArgument, `a unary call takes exactly one message frame, got ${data.length}`);
+  }
+  if ((data[0]!.flags & FLAG_COMPRESSED) !== 0) {
+    throw new GatewayError(Codes.unimplemented, 'compressed messages are not supported (no grpc-encoding is offered)');
+  }
+  return data[0]!.payload;
+}
+
+/** The status as header (or trailer) fields. */
+export function statusFields(code: number, message: string, details?: Uint8Array): Record<string, string> {
+  const fields: Record<string, string> = { 'grpc-status': String(code), 'grpc-message': grpcMessageEncode(message) };
+  if (details) fields['grpc-status-details-bin'] = Buffer.from(details).toString('base64').replace(/=+$/, '');
+  return fields;
+}
+
+function respond(response: ServerResponse, type: GrpcWebContentType, result: UnaryCallResult): void {
+  const extra = result.metadata ?? {};
+  if (result.code !== 0 || !result.response) {
+    // Trailers-only: no message, so the status travels in the headers.
+    response.writeHead(200, { ...extra, 'content-type': type.response, ...statusFields(result.code, result.message, result.details) });
+    response.end();
+    return;
+  }
+  const data = frameSerialize(0, result.response);
+  const trailer = trailerSerialize(statusFields(0, ''));
+  const body = type.text
+    ? Buffer.from(data.toString('base64') + trailer.toString('base64'), 'latin1')
+    : Buffer.concat([data, trailer]);
+  response.writeHead(200, { ...extra, 'content-type': type.response, 'content-length': body.length });
+  response.end(body);
+}
+
+/** A refused gRPC-Web request: its HTTP status, with the gRPC status in the headers for clients. */
+export function grpcWebRefuse(response: ServerResponse, error: GatewayError): void {
+  response.writeHead(error.httpStatus, {
+    ...error.headers,
+    'content-type': 'application/grpc-web+proto',
+    ...statusFields(error.code, error.message),
+  });
+  response.end();
+}

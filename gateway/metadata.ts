@@ -1,0 +1,48 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+/**
+ * Request headers that are not call metadata: hop-by-hop headers (RFC 9110
+ * §7.6.1), HTTP framing, and what the gateway itself turns into something
+ * else (content type, grpc-timeout, CORS, the gRPC-Web markers).
+ */
+const NOT_METADATA = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+  'content-type',
+  'accept',
+  'accept-encoding',
+  'expect',
+  'origin',
+  'referer',
+  'user-agent',
+  'x-grpc-web',
+  'grpc-timeout',
+  'grpc-encoding',
+  'grpc-accept-encoding',
+  'access-control-request-method',
+  'access-control-request-headers',
+]);
+
+/** The headers a call forwards as gRPC metadata (authorization, custom headers, x-user-agent ...). */
+export function headersToMetadata(headers: IncomingHttpHeaders): Record<string, string> {
+  const named = new Set(
+    String(headers['connection'] ?? '')
+      .split(',')
+      .map((h) => h.trim().toLowerCase()),
+  );
+  const metadata: Record<string, string> = {};
+  for (const [key, value] of Object.entries(headers)) {
+    if (value === undefined || NOT_METADATA.has(key) || named.has(key) || key.startsWith(':') || key.startsWith('sec-')) continue;
+    metadata[key] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return metadata;
+}

@@ -1,0 +1,74 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Registry } from '@bufbuild/protobuf';
+import { bodyRead } from '../body';
+import { Codes, GatewayError } from '../errors';
+import { codeToHttpStatus } from '../http-status';
+import { headersToMetadata } from '../metadata';
+import { statusToJson } from '../status-json';
+import type { UnaryCall } from '../unary-call';
+import type { Route } from './routes';
+import { requestTranscode, responseTranscode } from './transcode';
+
+export interface RestOptions {
+  readonly call: UnaryCall;
+  readonly registry: Registry;
+  readonly maxBodyBytes: number;
+}
+
+/**
+ * Content types a JSON body may come with. curl -d sends
+ * application/x-www-form-urlencoded, and a browser's simple request
+ * text/plain; the body is JSON all the same (grpc-gateway reads it so too).
+ */
+const JSON_LIKE = /^(application\/(json|[\w.+-]+\+json|x-www-form-urlencoded)|text\/plain)\s*(;|$)/i;
+
+/** Serves one REST/JSON call on a matched route; answers the call's code as an HTTP status. */
+export async function restHandle(
+  request: IncomingMessage,
+  response: ServerResponse,
+  route: Route,
+  bindings: Readonly<Record<string, string>>,
+  query: URLSearchParams,
+  options: RestOptions,
+): Promise<number> {
+  const contentType = request.headers['content-type'];
+  if (route.body !== '' && contentType !== undefined && !JSON_LIKE.test(contentType)) {
+    throw new GatewayError(Codes.invalidArgument, `content type ${contentType} is not JSON`, 415);
+  }
+  const body = route.body === '' ? Buffer.alloc(0) : await bodyRead(request, options.maxBodyBytes);
+  const message = requestTranscode(route, bindings, query, body, options.registry);
+
+  const abort = new AbortController();
+  const onClose = () => {
+    if (!response.writableEnded) abort.abort();
+  };
+  response.once('close', onClose);
+  const result = await options.call({
+    method: `/${route.method.parent.typeName}/${route.method.name}`,
+    metadata: headersToMetadata(request.headers),
+    message,
+    signal: abort.signal,
+  });
+  response.off('close', onClose);
+  if (abort.signal.aborted) return result.code;
+
+  if (result.code === 0 && result.response) {
+    send(response, 200, responseTranscode(route, result.response, options.registry));
+  } else {
+    const headers: Record<string, string> = {};
+    if (result.code === Codes.unauthenticated) headers['www-authenticate'] = 'Bearer realm="oidc-settings"';
+    send(response, codeToHttpStatus(result.code), statusToJson(result.code, result.message, result.details, options.registry), headers);
+  }
+  return result.code;
+}
+
+/** A refused REST request, with the same google.rpc.Status body as an RPC error. */
+export function restRefuse(response: ServerResponse, error: GatewayError, registry: Registry): void {
+  send(response, error.httpStatus, statusToJson(error.code, error.message, undefined, registry), error.headers);
+}
+
+function send(response: ServerResponse, status: number, json: string, headers: Record<string, string> = {}): void {
+  const body = Buffer.from(json, 'utf8');
+  response.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': body.length });
+  response.end(body);
+}

@@ -1,0 +1,138 @@
+import {
+  type DescField,
+  type DescMessage,
+  type JsonObject,
+  type JsonValue,
+  type Registry,
+  ScalarType,
+  fromBinary,
+  fromJson,
+  toBinary,
+  toJsonString,
+} from '@bufbuild/protobuf';
+import { Codes, GatewayError } from '../errors';
+import type { Route } from './routes';
+
+/**
+ * HTTP/JSON -> request message, per google.api.http: the body (all of it for
+ * body "*", one field for body "<field>"), then query parameters for what
+ * the body and path do not bind, then path variables. Everything goes
+ * through one proto3 JSON parse (@bufbuild/protobuf fromJson), so durations,
+ * timestamps and 64-bit integers are read by the library, never by hand.
+ * Unknown fields and query parameters are discarded.
+ */
+export function requestTranscode(
+  route: Route,
+  bindings: Readonly<Record<string, string>>,
+  query: URLSearchParams,
+  body: Buffer,
+  registry: Registry,
+): Uint8Array {
+  const input = route.method.input;
+  let json: JsonObject = {};
+  if (route.body !== '') {
+    const parsed = bodyJson(body);
+    if (route.body === '*') {
+      if (parsed !== undefined && (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))) {
+        throw new GatewayError(Codes.invalidArgument, `the request body must be a JSON object (${input.typeName})`);
+      }
+      json = (parsed) ?? {};
+    } else if (parsed !== undefined) {
+      json[route.body] = parsed;
+    }
+  }
+  if (route.body !== '*') {
+    for (const [key, value] of query) {
+      if (!(key in bindings)) bind(json, input, key.split('.'), value);
+    }
+  }
+  for (const [key, value] of Object.entries(bindings)) bind(json, input, key.split('.'), value);
+
+  const options = { ignoreUnknownFields: true, registry };
+  try {
+    return toBinary(input, fromJson(input, json, options));
+  } catch (error) {
+    // The parser's reason does not always say which field it was reading
+    // (a bad Duration is just "google.protobuf.Duration"): find it by parsing
+    // the top-level fields one at a time, and name it.
+    const reason = error instanceof Error ? error.message : String(error);
+    const culprit = Object.keys(json).find((key) => {
+      try {
+        fromJson(input, { [key]: json[key]! }, options);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    throw new GatewayError(Codes.invalidArgument, culprit === undefined ? reason : `invalid value for field ${culprit}: ${reason}`);
+  }
+}
+
+/** Response message -> JSON, the whole message or its response_body field. */
+export function responseTranscode(route: Route, bytes: Uint8Array, registry: Registry): string {
+  const output = route.method.output;
+  const message = fromBinary(output, bytes);
+  if (route.responseBody === '') return toJsonString(output, message, { registry });
+  const field = output.fields.find((f) => f.name === route.responseBody);
+  const whole = JSON.parse(toJsonString(output, message, { registry, useProtoFieldName: true })) as JsonObject;
+  return JSON.stringify(field ? (whole[field.name] ?? null) : null);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function bodyJson(body: Buffer): JsonValue | undefined {
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    throw new GatewayError(Codes.invalidArgument, 'the request body is not valid UTF-8');
+  }
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch (error) {
+    throw new GatewayError(Codes.invalidArgument, `malformed JSON body: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Sets a path or query value at a field path in the JSON being built. Only
+ * the JSON shape is decided here (booleans, repeated fields, nesting); the
+ * value's own syntax is left to the proto3 JSON parser.
+ */
+function bind(json: JsonObject, message: DescMessage, path: string[], value: string): void {
+  let target = json;
+  let desc: DescMessage = message;
+  for (let i = 0; i < path.length; i++) {
+    const field = fieldNamed(desc, path[i]!);
+    // Unknown query parameters are discarded, as unknown JSON fields are
+    // (path variables were checked against the request when routes compiled).
+    if (!field) return;
+    const last = i === path.length - 1;
+    if (!last) {
+      if (field.fieldKind !== 'message') return;
+      const next = target[field.name];
+      target = next !== null && typeof next === 'object' && !Array.isArray(next) ? next : (target[field.name] = {});
+      desc = field.message;
+      continue;
+    }
+    const scalar = field.fieldKind === 'scalar' || (field.fieldKind === 'list' && field.listKind === 'scalar');
+    const typed: JsonValue = scalar && field.scalar === ScalarType.BOOL ? boolOf(value, path.join('.')) : value;
+    if (field.fieldKind === 'list') {
+      const list = target[field.name];
+      target[field.name] = Array.isArray(list) ? [...list, typed] : [typed];
+    } else {
+      target[field.name] = typed;
+    }
+  }
+}
+
+export function fieldNamed(message: DescMessage, name: string): DescField | undefined {
+  return message.fields.find((f) => f.name === name || f.jsonName === name);
+}
+
+function boolOf(value: string, field: string): boolean {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new GatewayError(Codes.invalidArgument, `${field}: ${JSON.stringify(value)} is not a boolean (true or false)`);
+}

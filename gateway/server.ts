@@ -1,0 +1,152 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { type CorsOptions, corsApply, corsPreflight } from './cors';
+import { withDeadline } from './deadline';
+import { Codes, GatewayError } from './errors';
+import { isGrpcWebContentType } from './grpc-web/content-type';
+import { grpcWebHandle, grpcWebRefuse } from './grpc-web/handler';
+import { restHandle, restRefuse } from './rest/handler';
+import { routerCompile } from './rest/routes';
+import { type Schema, schemaFromDescriptorSet } from './schema';
+import type { UnaryCall } from './unary-call';
+
+/** An HTTP endpoint the composition root adds beside the API (a page, health, metrics). */
+export interface ExtraRoute {
+  readonly method: 'GET' | 'POST';
+  /** An exact path, or a prefix ending in "/". */
+  readonly path: string;
+  handle(request: IncomingMessage, response: ServerResponse): void | Promise<void>;
+}
+
+/** One finished call, for logs and metrics. */
+export interface CallRecord {
+  readonly method: string;
+  readonly protocol: 'grpc-web' | 'grpc-web-text' | 'rest';
+  readonly code: number;
+  readonly durationMs: number;
+}
+
+export interface GatewayOptions {
+  readonly call: UnaryCall;
+  /** A FileDescriptorSet of the services fronted; routes come from its google.api.http rules. */
+  readonly descriptorSet: Uint8Array;
+  /** Path prefix per service, e.g. {"zitadel.admin.v1.AdminService": "/admin/v1"}. */
+  readonly mounts: Readonly<Record<string, string>>;
+  readonly cors: CorsOptions;
+  /** Larger request bodies are refused with 413. */
+  readonly maxBodyBytes: number;
+  readonly extraRoutes?: readonly ExtraRoute[];
+  readonly onCall?: (record: CallRecord) => void;
+  /** Sees what went wrong inside the gateway itself (a bug); the client gets INTERNAL. */
+  readonly onError?: (error: unknown) => void;
+}
+
+export interface Gateway {
+  readonly schema: Schema;
+  readonly listener: (request: IncomingMessage, response: ServerResponse) => void;
+}
+
+/** A gRPC path: "/package.Service/Method". */
+const GRPC_PATH = /^\/[A-Za-z_][\w.]*\.[A-Za-z_]\w*\/[A-Za-z_]\w*$/;
+
+/**
+ * The HTTP front of the gRPC services: gRPC-Web (binary and text) and
+ * REST/JSON transcoded from the google.api.http rules, with CORS, over any
+ * UnaryCall. Routing errors and RPC errors share one error body.
+ */
+export function createGateway(options: GatewayOptions): Gateway {
+  const schema = schemaFromDescriptorSet(options.descriptorSet);
+  const router = routerCompile(schema, options.mounts);
+  const call = withDeadline(options.call);
+  const rest = { call, registry: schema.registry, maxBodyBytes: options.maxBodyBytes };
+  const grpcWeb = { call, maxBodyBytes: options.maxBodyBytes };
+  const extras = options.extraRoutes ?? [];
+
+  const listener = (request: IncomingMessage, response: ServerResponse): void => {
+    const started = performance.now();
+    const url = new URL(request.url ?? '/', 'http://gateway');
+    const path = url.pathname;
+    const method = request.method ?? 'GET';
+    const grpcPath = GRPC_PATH.test(path);
+    const record = (protocol: CallRecord['protocol'], code: number, name: string) =>
+      options.onCall?.({ method: name, protocol, code, durationMs: performance.now() - started });
+
+    if (method === 'OPTIONS') {
+      corsPreflight(request, response, options.cors, grpcPath ? ['POST'] : router.methodsFor(path));
+      return;
+    }
+    corsApply(request, response, options.cors);
+
+    const run = async (): Promise<void> => {
+      if (isGrpcWebContentType(request.headers['content-type']) || (grpcPath && method === 'POST')) {
+        if (method !== 'POST') throw new GatewayError(Codes.unimplemented, 'gRPC-Web calls are POST', 405, { allow: 'POST' });
+        if (!isGrpcWebContentType(request.headers['content-type'])) {
+          throw new GatewayError(
+            Codes.unimplemented,
+            `content type ${request.headers['content-type'] ?? '(none)'} is not gRPC-Web: use application/grpc-web[-text][+proto]`,
+            415,
+          );
+        }
+        const outcome = await grpcWebHandle(request, response, path, grpcWeb);
+        record(outcome.protocol, outcome.code, path);
+        return;
+      }
+      const extra = extras.find((e) => e.method === method && (e.path === path || (e.path.endsWith('/') && path.startsWith(e.path))));
+      if (extra) {
+        await extra.handle(request, response);
+        return;
+      }
+      const match = router.match(method === 'HEAD' ? 'GET' : method, path);
+      if (match.kind === 'none') throw new GatewayError(Codes.notFound, `no route for ${method} ${path}`);
+      if (match.kind === 'method') {
+        throw new GatewayError(Codes.unimplemented, `${method} is not allowed on ${path}`, 405, { allow: match.allowed.join(', ') });
+      }
+      const name = `/${match.route.method.parent.typeName}/${match.route.method.name}`;
+      const code = await restHandle(request, response, match.route, match.bindings, url.searchParams, rest);
+      record('rest', code, name);
+    };
+
+    run().catch((thrown: unknown) => {
+      const error = thrown instanceof GatewayError ? thrown : new GatewayError(Codes.internal, 'internal error');
+      if (!(thrown instanceof GatewayError)) options.onError?.(thrown);
+      if (response.headersSent || response.destroyed) {
+        response.destroy();
+        return;
+      }
+      if (isGrpcWebContentType(request.headers['content-type'])) grpcWebRefuse(response, error);
+      else restRefuse(response, error, schema.registry);
+      // A body the gateway refused unread is drained, so the connection stays usable.
+      if (!request.complete) request.resume();
+    });
+  };
+  return { schema, listener };
+}
+
+export interface GatewayServer {
+  readonly server: http.Server;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Listens with Node's HTTP/1.1 server; in-flight requests finish on close. */
+export async function startGatewayServer(gateway: Gateway, address: { host: string; port: number }): Promise<GatewayServer> {
+  const server = http.createServer({ keepAliveTimeout: 5000 }, gateway.listener);
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(address.port, address.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as { port: number }).port;
+  return {
+    server,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}

@@ -1,0 +1,91 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createGateway, startGatewayServer } from '../gateway/server';
+import { upstreamChannel } from '../gateway/upstream-channel';
+import { type Config, ConfigError, helpText, loadConfig } from './config/config';
+import { createLogger, flushAndExit } from './log';
+import { DESCRIPTOR_SET_PATH, PROJECT_ROOT } from './paths';
+
+/**
+ * `npm run gateway -- --upstream host:port`: the gateway alone, in front of
+ * any gRPC server, as Envoy's grpc_web filter or grpcwebproxy would be. It
+ * learns the routes from a descriptor set or a folder of protos.
+ */
+function descriptorSetOf(config: Config): Uint8Array {
+  if (config.descriptorSet !== undefined && config.protoPath !== undefined) {
+    throw new ConfigError('give DESCRIPTOR_SET or PROTO_PATH, not both');
+  }
+  if (config.protoPath !== undefined) {
+    const buf = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'buf');
+    if (!fs.existsSync(buf)) throw new ConfigError(`PROTO_PATH needs buf (${buf}): npm install with dev dependencies`);
+    try {
+      return execFileSync(buf, ['build', config.protoPath, '--as-file-descriptor-set', '-o', '-#format=binpb'], {
+        maxBuffer: 64 * 1024 * 1024,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (error) {
+      const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
+      throw new ConfigError(`PROTO_PATH ${config.protoPath}: buf build failed: ${stderr || String(error)}`);
+    }
+  }
+  const file = config.descriptorSet ?? DESCRIPTOR_SET_PATH;
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    throw new ConfigError(`DESCRIPTOR_SET ${file}: ${(error as Error).message}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${helpText('gateway')}\n`);
+    return;
+  }
+  let config: Config;
+  let descriptorSet: Uint8Array;
+  try {
+    config = loadConfig(process.env, argv, 'gateway');
+    if (config.upstream === undefined) throw new ConfigError('GATEWAY_UPSTREAM (--upstream) is required: the gRPC server to front');
+    descriptorSet = descriptorSetOf(config);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`configuration error: ${error.message}\n`);
+    process.exit(2);
+  }
+  const logger = createLogger(config.logLevel);
+  const upstream = upstreamChannel(config.upstream);
+  let server;
+  try {
+    const gateway = createGateway({
+      call: upstream.call,
+      descriptorSet,
+      mounts: config.restMounts,
+      cors: { origins: config.corsOrigins, maxAgeSeconds: 7200 },
+      maxBodyBytes: config.maxBodyBytes,
+      onError: (error) => logger.error({ err: error }, 'gateway internal error'),
+    });
+    server = await startGatewayServer(gateway, { host: config.httpHost, port: config.httpPort });
+  } catch (error) {
+    logger.fatal({ err: error }, 'start failed');
+    flushAndExit(logger, 1);
+    return;
+  }
+  logger.info({ address: `${config.httpHost}:${server.port}`, upstream: config.upstream }, 'serving gRPC-Web and REST');
+  const running = server;
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => running.server.closeAllConnections(), config.shutdownGraceMs);
+    void running.close().then(() => {
+      clearTimeout(force);
+      upstream.close();
+      logger.info('stopped');
+      flushAndExit(logger, 0);
+    });
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}
+
+void main();
