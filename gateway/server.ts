@@ -4,6 +4,7 @@ import { withDeadline } from './deadline';
 import { Codes, GatewayError } from './errors';
 import { isGrpcWebContentType } from './grpc-web/content-type';
 import { grpcWebHandle, grpcWebRefuse } from './grpc-web/handler';
+import { grpcTimeoutParse } from './grpc-web/timeout';
 import { restHandle, restRefuse } from './rest/handler';
 import { routerCompile } from './rest/routes';
 import { type Schema, schemaFromDescriptorSet } from './schema';
@@ -34,6 +35,8 @@ export interface GatewayOptions {
   readonly cors: CorsOptions;
   /** Larger request bodies are refused with 413. */
   readonly maxBodyBytes: number;
+  /** The deadline of a call whose client sets none (grpc-timeout); none when undefined. */
+  readonly defaultTimeoutMs?: number;
   readonly extraRoutes?: readonly ExtraRoute[];
   readonly onCall?: (record: CallRecord) => void;
   /** Sees what went wrong inside the gateway itself (a bug); the client gets INTERNAL. */
@@ -77,6 +80,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     corsApply(request, response, options.cors);
 
     const run = async (): Promise<void> => {
+      const deadline = deadlineOf(request, options.defaultTimeoutMs);
       if (isGrpcWebContentType(request.headers['content-type']) || (grpcPath && method === 'POST')) {
         if (method !== 'POST') throw new GatewayError(Codes.unimplemented, 'gRPC-Web calls are POST', 405, { allow: 'POST' });
         if (!isGrpcWebContentType(request.headers['content-type'])) {
@@ -86,7 +90,7 @@ export function createGateway(options: GatewayOptions): Gateway {
             415,
           );
         }
-        const outcome = await grpcWebHandle(request, response, path, grpcWeb);
+        const outcome = await grpcWebHandle(request, response, path, deadline, grpcWeb);
         record(outcome.protocol, outcome.code, path);
         return;
       }
@@ -101,7 +105,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         throw new GatewayError(Codes.unimplemented, `${method} is not allowed on ${path}`, 405, { allow: match.allowed.join(', ') });
       }
       const name = `/${match.route.method.parent.typeName}/${match.route.method.name}`;
-      const code = await restHandle(request, response, match.route, match.bindings, url.searchParams, rest);
+      const code = await restHandle(request, response, match.route, match.bindings, url.searchParams, deadline, rest);
       record('rest', code, name);
     };
 
@@ -119,6 +123,18 @@ export function createGateway(options: GatewayOptions): Gateway {
     });
   };
   return { schema, listener };
+}
+
+/**
+ * A call's deadline: from grpc-timeout, which gRPC-Web clients send and
+ * REST clients may send too (as with grpc-gateway), else the default.
+ */
+function deadlineOf(request: IncomingMessage, defaultTimeoutMs: number | undefined): number | undefined {
+  const header = request.headers['grpc-timeout']?.toString();
+  if (header === undefined) return defaultTimeoutMs === undefined ? undefined : Date.now() + defaultTimeoutMs;
+  const ms = grpcTimeoutParse(header);
+  if (ms === undefined) throw new GatewayError(Codes.invalidArgument, `malformed grpc-timeout ${JSON.stringify(header)}`);
+  return Date.now() + ms;
 }
 
 export interface GatewayServer {

@@ -64,6 +64,7 @@ async function main(): Promise<void> {
       mounts: config.restMounts,
       cors: { origins: config.corsOrigins, maxAgeSeconds: 7200 },
       maxBodyBytes: config.maxBodyBytes,
+      defaultTimeoutMs: config.callTimeoutMs,
       onError: (error) => logger.error({ err: error }, 'gateway internal error'),
     });
     server = await startGatewayServer(gateway, { host: config.httpHost, port: config.httpPort });

@@ -74,6 +74,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       mounts: config.restMounts,
       cors: { origins: config.corsOrigins, maxAgeSeconds: 7200 },
       maxBodyBytes: config.maxBodyBytes,
+      defaultTimeoutMs: config.callTimeoutMs,
       onError: (error) => logger.error({ err: error }, 'gateway internal error'),
     });
     const http = await startGatewayServer(gateway, { host: config.httpHost, port: config.httpPort });

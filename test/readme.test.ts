@@ -18,8 +18,11 @@ describe('README', () => {
   it('documents every setting with its flag and default, and nothing else', () => {
     const table = README.split('<!-- settings-table -->')[1]!.split('<!-- /settings-table -->')[0]!;
     const rows = table.split('\n').filter((line) => line.startsWith('| `'));
+    const programs = (s: { programs: readonly string[] }) => (s.programs.length === 2 ? 'both' : s.programs[0]);
     expect(rows).toEqual(
-      Object.values(SETTINGS).map((s) => `| \`${s.env}\` | \`${flagOf(s)}\` | \`${s.default}\` | ${s.description} |`),
+      Object.values(SETTINGS).map(
+        (s) => `| \`${s.env}\` | \`${flagOf(s)}\` | ${s.default === '' ? '' : `\`${s.default}\``} | ${programs(s)} | ${s.description} |`,
+      ),
     );
   });
 

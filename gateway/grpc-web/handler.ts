@@ -7,7 +7,6 @@ import { Base64Error, base64Decode } from './base64';
 import { type GrpcWebContentType, grpcWebContentTypeParse } from './content-type';
 import { FLAG_COMPRESSED, FLAG_TRAILER, FrameError, frameSerialize, framesParse } from './frame';
 import { grpcMessageEncode } from './grpc-message';
-import { grpcTimeoutParse } from './timeout';
 import { trailerSerialize } from './trailer';
 
 export interface GrpcWebOptions {
@@ -31,6 +30,7 @@ export async function grpcWebHandle(
   request: IncomingMessage,
   response: ServerResponse,
   method: string,
+  deadline: number | undefined,
   options: GrpcWebOptions,
 ): Promise<GrpcWebOutcome> {
   const type = grpcWebContentTypeParse(request.headers['content-type']);
@@ -48,14 +48,6 @@ export async function grpcWebHandle(
   } catch (error) {
     if (error instanceof GatewayError && error.code === Codes.cancelled) return { protocol, code: Codes.cancelled };
     throw error;
-  }
-
-  let deadline: number | undefined;
-  const timeout = request.headers['grpc-timeout']?.toString();
-  if (timeout !== undefined) {
-    const ms = grpcTimeoutParse(timeout);
-    if (ms === undefined) throw new GatewayError(Codes.invalidArgument, `malformed grpc-timeout ${JSON.stringify(timeout)}`);
-    deadline = Date.now() + ms;
   }
 
   const abort = new AbortController();
@@ -97,7 +89,7 @@ function requestMessage(body: Buffer, type: GrpcWebContentType): Uint8Array {
     throw new GatewayError(Codes.invalidArgument, `a unary call takes exactly one message frame, got ${data.length}`);
   }
   if ((data[0]!.flags & FLAG_COMPRESSED) !== 0) {
-    throw new GatewayError(Codes.unimplemented, 'compressed messages are not supported (no grpc-encoding is offered)');
+    throw new GatewayError(Codes.unimplemented, 'compressed messages are not supported (no grpc-encoding is offered)', 415);
   }
   return data[0]!.payload;
 }

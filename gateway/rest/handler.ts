@@ -29,6 +29,7 @@ export async function restHandle(
   route: Route,
   bindings: Readonly<Record<string, string>>,
   query: URLSearchParams,
+  deadline: number | undefined,
   options: RestOptions,
 ): Promise<number> {
   const contentType = request.headers['content-type'];
@@ -47,6 +48,7 @@ export async function restHandle(
     method: `/${route.method.parent.typeName}/${route.method.name}`,
     metadata: headersToMetadata(request.headers),
     message,
+    deadline,
     signal: abort.signal,
   });
   response.off('close', onClose);

@@ -183,6 +183,14 @@ export const SETTINGS = {
     expected: 'comma-separated service=/prefix pairs',
     programs: BOTH,
   }),
+  callTimeout: define({
+    env: 'CALL_TIMEOUT',
+    description: 'Deadline of a gRPC-Web or REST call that sets none (grpc-timeout); past it: DEADLINE_EXCEEDED, 504',
+    default: '30s',
+    parse: lifetime,
+    expected: 'a positive duration such as 30s',
+    programs: BOTH,
+  }),
   upstream: define({
     env: 'GATEWAY_UPSTREAM',
     flag: '--upstream',
@@ -239,6 +247,7 @@ export interface Config extends ConfigValues {
   readonly databaseFile: string;
   readonly adminTokenFile: string;
   readonly shutdownGraceMs: number;
+  readonly callTimeoutMs: number;
 }
 
 export const flagOf = (setting: { env: string; flag?: string }): string =>
@@ -283,7 +292,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[], prog
     dataDir,
     databaseFile: path.join(dataDir, 'oidc-settings.db'),
     adminTokenFile: path.join(dataDir, 'admin.pat'),
-    shutdownGraceMs: Number(config.shutdownGrace.seconds) * 1000 + config.shutdownGrace.nanos / 1e6,
+    shutdownGraceMs: milliseconds(config.shutdownGrace),
+    callTimeoutMs: milliseconds(config.callTimeout),
     seedLifetimes: config.seed
       ? {
           accessTokenLifetime: config.accessTokenLifetime,
@@ -294,6 +304,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[], prog
       : undefined,
   };
 }
+
+const milliseconds = (d: Duration): number => Number(d.seconds) * 1000 + d.nanos / 1e6;
 
 /** `--name value` and `--name=value`. */
 function parseFlags(argv: readonly string[]): Map<string, string> {

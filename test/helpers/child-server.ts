@@ -66,3 +66,35 @@ export function runChildServer(dataDir: string, env: Record<string, string> = {}
     }),
   );
 }
+
+const GATEWAY_MAIN = path.join(__dirname, '../../dist/src/gateway-main.js');
+
+export interface ChildGateway {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly exited: Promise<number | null>;
+}
+
+/** The standalone gateway (npm run gateway) as a child process; resolves once it serves. */
+export function startChildGateway(args: string[], env: Record<string, string> = {}): Promise<ChildGateway> {
+  const child = spawn(process.execPath, [GATEWAY_MAIN, '--http-host', '127.0.0.1', '--http-port', '0', ...args], {
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        if (entry['msg'] === 'serving gRPC-Web and REST') {
+          resolve({ child, port: Number(String(entry['address']).split(':').at(-1)), exited });
+        }
+      } catch {
+        // not a log line
+      }
+    });
+    void exited.then((code) => reject(new Error(`gateway exited (${code}) before serving: ${stderr}`)));
+  });
+}
