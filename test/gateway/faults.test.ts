@@ -3,7 +3,7 @@
  * gateway answers clearly, frees what the call held, and recovers on its own.
  */
 import net from 'node:net';
-import { create, createFileRegistry, fromBinary, toBinary, type DescMessage } from '@bufbuild/protobuf';
+import { create, createFileRegistry, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { type GatewayServer, createGateway, startGatewayServer } from '../../gateway/server';
 import { type UpstreamChannel, upstreamChannel } from '../../gateway/upstream-channel';
@@ -14,7 +14,7 @@ const descriptorSet = libraryDescriptorSet();
 const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, descriptorSet));
 const failRequest = registry.getMessage('library.v1.FailRequest')!;
 const grpcWebFail = (init: object) => {
-  const payload = toBinary(failRequest, create(failRequest as DescMessage, init as never));
+  const payload = toBinary(failRequest, create(failRequest, init as never));
   const frame = Buffer.alloc(5 + payload.length);
   frame.writeUInt32BE(payload.length, 1);
   frame.set(payload, 5);

@@ -55,7 +55,9 @@ describe('REST errors', () => {
     expect(body.code).toBe(3);
     expect(body.details).toContainEqual({
       '@type': 'type.googleapis.com/google.rpc.BadRequest',
-      fieldViolations: expect.arrayContaining([{ field: 'access_token_lifetime', description: 'access_token_lifetime must be greater than 0' }]),
+      fieldViolations: expect.arrayContaining([
+        { field: 'access_token_lifetime', description: 'access_token_lifetime must be greater than 0' },
+      ]) as unknown,
     });
   });
 

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
-import { type DescMessage, create, createFileRegistry, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { create, createFileRegistry, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { anyPack, FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { BadRequestSchema } from '../../gen/es/google/rpc/error_details_pb';
 import { StatusSchema } from '../../gen/es/google/rpc/status_pb';
@@ -76,10 +76,10 @@ export async function startLibraryUpstream(descriptorSet: Uint8Array, port = 0):
             return;
           }
         }
-        const response = create(echo as DescMessage, {
+        const response = create(echo, {
           request: { case: slot.localName, value: request },
           metadata,
-        } as never);
+        });
         callback(null, Buffer.from(toBinary(echo, response)));
       };
       const delay = (request as unknown as { delayMs?: number }).delayMs ?? 0;

@@ -105,13 +105,13 @@ describe('metadata from headers', () => {
         'grpc-timeout': '1S',
         origin: 'https://a',
         'sec-fetch-mode': 'cors',
-        'accept-language': ['de', 'en'],
+        'x-forwarded-for': ['10.0.0.1', '10.0.0.2'],
       }),
     ).toEqual({
       authorization: 'Bearer x',
       'x-user-agent': 'grpc-web-javascript/0.1',
       'x-custom-bin': 'AAEC',
-      'accept-language': 'de, en',
+      'x-forwarded-for': '10.0.0.1, 10.0.0.2',
     });
   });
 });
