@@ -6,16 +6,25 @@ import { isGrpcWebContentType } from './grpc-web/content-type';
 import { grpcWebHandle, grpcWebRefuse } from './grpc-web/handler';
 import { grpcTimeoutParse } from './grpc-web/timeout';
 import { restHandle, restRefuse } from './rest/handler';
-import { routerCompile } from './rest/routes';
+import { type Router, routerCompile } from './rest/routes';
+import { openApiDocument, openApiRoute } from './openapi';
 import { type Schema, schemaFromDescriptorSet } from './schema';
 import type { UnaryCall } from './unary-call';
 
 /** An HTTP endpoint the composition root adds beside the API (a page, health, metrics). */
 export interface ExtraRoute {
+  /** GET routes answer HEAD too. */
   readonly method: 'GET' | 'POST';
-  /** An exact path, or a prefix ending in "/". */
   readonly path: string;
+  /** Match every path under `path` (which then ends in "/"), not `path` alone. */
+  readonly prefix?: boolean;
   handle(request: IncomingMessage, response: ServerResponse): void | Promise<void>;
+}
+
+/** The extra route for a request, if any. */
+function extraRouteFor(routes: readonly ExtraRoute[], method: string, path: string): ExtraRoute | undefined {
+  const wanted = method === 'HEAD' ? 'GET' : method;
+  return routes.find((r) => r.method === wanted && (r.prefix === true ? path.startsWith(r.path) : path === r.path));
 }
 
 /** One finished call, for logs and metrics. */
@@ -38,6 +47,8 @@ export interface GatewayOptions {
   /** The deadline of a call whose client sets none (grpc-timeout); none when undefined. */
   readonly defaultTimeoutMs?: number;
   readonly extraRoutes?: readonly ExtraRoute[];
+  /** Serve GET /openapi.json, generated from the same descriptors and rules. */
+  readonly openApi?: { readonly title: string; readonly version: string };
   readonly onCall?: (record: CallRecord) => void;
   /** Sees what went wrong inside the gateway itself (a bug); the client gets INTERNAL. */
   readonly onError?: (error: unknown) => void;
@@ -45,6 +56,7 @@ export interface GatewayOptions {
 
 export interface Gateway {
   readonly schema: Schema;
+  readonly router: Router;
   readonly listener: (request: IncomingMessage, response: ServerResponse) => void;
 }
 
@@ -62,7 +74,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   const call = withDeadline(options.call);
   const rest = { call, registry: schema.registry, maxBodyBytes: options.maxBodyBytes };
   const grpcWeb = { call, maxBodyBytes: options.maxBodyBytes };
-  const extras = options.extraRoutes ?? [];
+  const extras = [...(options.extraRoutes ?? [])];
+  if (options.openApi) {
+    extras.push(openApiRoute(openApiDocument(schema, router, { ...options.openApi, mounts: options.mounts })));
+  }
 
   const listener = (request: IncomingMessage, response: ServerResponse): void => {
     const started = performance.now();
@@ -94,7 +109,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         record(outcome.protocol, outcome.code, path);
         return;
       }
-      const extra = extras.find((e) => e.method === method && (e.path === path || (e.path.endsWith('/') && path.startsWith(e.path))));
+      const extra = extraRouteFor(extras, method, path);
       if (extra) {
         await extra.handle(request, response);
         return;
@@ -122,7 +137,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (!request.complete) request.resume();
     });
   };
-  return { schema, listener };
+  return { schema, router, listener };
 }
 
 /**

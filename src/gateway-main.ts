@@ -5,7 +5,7 @@ import { createGateway, startGatewayServer } from '../gateway/server';
 import { upstreamChannel } from '../gateway/upstream-channel';
 import { type Config, ConfigError, helpText, loadConfig } from './config/config';
 import { createLogger, flushAndExit } from './log';
-import { DESCRIPTOR_SET_PATH, PROJECT_ROOT } from './paths';
+import { SERVICE_VERSION, DESCRIPTOR_SET_PATH, PROJECT_ROOT } from './paths';
 
 /**
  * `npm run gateway -- --upstream host:port`: the gateway alone, in front of
@@ -65,6 +65,7 @@ async function main(): Promise<void> {
       cors: { origins: config.corsOrigins, maxAgeSeconds: 7200 },
       maxBodyBytes: config.maxBodyBytes,
       defaultTimeoutMs: config.callTimeoutMs,
+      openApi: { title: 'OIDC settings (ZITADEL Admin API)', version: SERVICE_VERSION },
       onError: (error) => logger.error({ err: error }, 'gateway internal error'),
     });
     server = await startGatewayServer(gateway, { host: config.httpHost, port: config.httpPort });

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
 import { createGateway, type GatewayServer, startGatewayServer } from '../gateway/server';
+import { redirectRoute, staticRoute } from '../gateway/static';
 import { writeAdminTokenFile } from './admin-token-file';
 import { OidcSettingsService } from './app/oidc-settings-service';
 import { ensureInstance } from './app/setup';
@@ -11,7 +12,7 @@ import { adminServiceMethods } from './grpc/admin-service';
 import { createDispatcher } from './grpc/dispatcher';
 import { type GrpcServer, startGrpcServer } from './grpc/server';
 import type { Logger } from './log';
-import { DESCRIPTOR_SET_PATH, HEALTH_DESCRIPTOR_SET_PATH } from './paths';
+import { SERVICE_VERSION, DESCRIPTOR_SET_PATH, HEALTH_DESCRIPTOR_SET_PATH, WEB_DIST_PATH } from './paths';
 import { openDatabase } from './store/database';
 
 export interface RunningServer {
@@ -74,7 +75,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       mounts: config.restMounts,
       cors: { origins: config.corsOrigins, maxAgeSeconds: 7200 },
       maxBodyBytes: config.maxBodyBytes,
+      // The settings page (web/) at /ui/. Not at "/": an extra route ending in "/" is a
+      // prefix, and "/" would take every GET from the REST routes.
+      extraRoutes: [staticRoute({ folder: WEB_DIST_PATH, mount: '/ui/' }), redirectRoute('/', '/ui/'), redirectRoute('/ui', '/ui/')],
       defaultTimeoutMs: config.callTimeoutMs,
+      openApi: { title: 'OIDC settings (ZITADEL Admin API)', version: SERVICE_VERSION },
       onError: (error) => logger.error({ err: error }, 'gateway internal error'),
     });
     const http = await startGatewayServer(gateway, { host: config.httpHost, port: config.httpPort });

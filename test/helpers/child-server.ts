@@ -21,7 +21,16 @@ export interface ChildResult {
 /** Runs the built server (npm run build) as a child process, as `npm start` would. */
 function spawnMain(dataDir: string, env: Record<string, string>, args: string[] = []): ChildProcess {
   return spawn(process.execPath, [MAIN, ...args], {
-    env: { ...process.env, GRPC_HOST: '127.0.0.1', GRPC_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env },
+    env: {
+      ...process.env,
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: '0',
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: '0',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'info',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

@@ -21,7 +21,7 @@ export function tempDir(prefix = 'oidc-settings-test-'): string {
 /** The real server, in this process, on 127.0.0.1 port 0, with a temp data folder. */
 export async function startTestServer(env: Record<string, string> = {}, dataDir = tempDir()): Promise<TestServer> {
   const config = loadConfig(
-    { GRPC_HOST: '127.0.0.1', GRPC_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env },
+    { GRPC_HOST: '127.0.0.1', GRPC_PORT: '0', HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env },
     [],
   );
   const server = await startServer(config, createLogger(config.logLevel));
