@@ -1,4 +1,5 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http2 from 'node:http2';
 import { type CorsOptions, corsApply, corsPreflight } from './cors';
 import { withDeadline } from './deadline';
 import { Codes, GatewayError } from './errors';
@@ -27,12 +28,13 @@ function extraRouteFor(routes: readonly ExtraRoute[], method: string, path: stri
   return routes.find((r) => r.method === wanted && (r.prefix === true ? path.startsWith(r.path) : path === r.path));
 }
 
-/** One finished call, for logs and metrics. */
+/** One finished call, for logs and metrics; "unmatched" stands for a method the gateway does not know. */
 export interface CallRecord {
   readonly method: string;
   readonly protocol: 'grpc-web' | 'grpc-web-text' | 'rest';
   readonly code: number;
   readonly durationMs: number;
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 export interface GatewayOptions {
@@ -85,8 +87,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     const path = url.pathname;
     const method = request.method ?? 'GET';
     const grpcPath = GRPC_PATH.test(path);
-    const record = (protocol: CallRecord['protocol'], code: number, name: string) =>
-      options.onCall?.({ method: name, protocol, code, durationMs: performance.now() - started });
+    const record = (protocol: CallRecord['protocol'], code: number, name: string, annotations?: Readonly<Record<string, string>>) =>
+      options.onCall?.({ method: name, protocol, code, durationMs: performance.now() - started, annotations });
 
     if (method === 'OPTIONS') {
       corsPreflight(request, response, options.cors, grpcPath ? ['POST'] : router.methodsFor(path));
@@ -94,6 +96,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
     corsApply(request, response, options.cors);
 
+    // The method label of logs and metrics: a known method, never an
+    // arbitrary client-chosen path (which would make label values unbounded).
+    let name = grpcPath && schema.methods.has(path) ? path : 'unmatched';
     const run = async (): Promise<void> => {
       const deadline = deadlineOf(request, options.defaultTimeoutMs);
       if (isGrpcWebContentType(request.headers['content-type']) || (grpcPath && method === 'POST')) {
@@ -106,7 +111,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           );
         }
         const outcome = await grpcWebHandle(request, response, path, deadline, grpcWeb);
-        record(outcome.protocol, outcome.code, path);
+        record(outcome.protocol, outcome.code, name, outcome.annotations);
         return;
       }
       const extra = extraRouteFor(extras, method, path);
@@ -119,9 +124,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (match.kind === 'method') {
         throw new GatewayError(Codes.unimplemented, `${method} is not allowed on ${path}`, 405, { allow: match.allowed.join(', ') });
       }
-      const name = `/${match.route.method.parent.typeName}/${match.route.method.name}`;
-      const code = await restHandle(request, response, match.route, match.bindings, url.searchParams, deadline, rest);
-      record('rest', code, name);
+      name = `/${match.route.method.parent.typeName}/${match.route.method.name}`;
+      const result = await restHandle(request, response, match.route, match.bindings, url.searchParams, deadline, rest);
+      record('rest', result.code, name, result.annotations);
     };
 
     run().catch((thrown: unknown) => {
@@ -131,7 +136,9 @@ export function createGateway(options: GatewayOptions): Gateway {
         response.destroy();
         return;
       }
-      if (isGrpcWebContentType(request.headers['content-type'])) grpcWebRefuse(response, error);
+      const grpcWeb = isGrpcWebContentType(request.headers['content-type']);
+      record(grpcWeb ? 'grpc-web' : 'rest', error.code, name);
+      if (grpcWeb) grpcWebRefuse(response, error);
       else restRefuse(response, error, schema.registry);
       // A body the gateway refused unread is drained, so the connection stays usable.
       if (!request.complete) request.resume();
@@ -153,16 +160,52 @@ function deadlineOf(request: IncomingMessage, defaultTimeoutMs: number | undefin
 }
 
 export interface GatewayServer {
-  readonly server: http.Server;
+  readonly server: http.Server | http2.Http2SecureServer;
   readonly port: number;
-  close(): Promise<void>;
+  /** Stops accepting; requests in flight finish, for at most graceMs, then connections are cut. */
+  close(graceMs?: number): Promise<void>;
 }
 
-/** Listens with Node's HTTP/1.1 server; in-flight requests finish on close. */
-export async function startGatewayServer(gateway: Gateway, address: { host: string; port: number }): Promise<GatewayServer> {
-  const server = http.createServer({ keepAliveTimeout: 5000 }, gateway.listener);
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+/**
+ * Listens in plain HTTP/1.1, or with a certificate over TLS, where ALPN
+ * offers HTTP/2 and HTTP/1.1 still works (Node's compatibility API hands
+ * both to the same listener).
+ */
+export async function startGatewayServer(
+  gateway: Gateway,
+  address: { host: string; port: number },
+  tls?: { readonly cert: Buffer; readonly key: Buffer },
+): Promise<GatewayServer> {
+  if (!tls) {
+    const server = http.createServer({ keepAliveTimeout: 5000 }, gateway.listener);
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 30_000;
+    return listen(server, address, {
+      closeIdle: () => server.closeIdleConnections(),
+      cut: () => server.closeAllConnections(),
+    });
+  }
+  const server = http2.createSecureServer({ cert: tls.cert, key: tls.key, allowHTTP1: true });
+  // The compatibility request and response offer what the listener uses of
+  // IncomingMessage and ServerResponse, so both protocols take one path.
+  server.on('request', gateway.listener as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (session: http2.ServerHttp2Session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
+  return listen(server, address, {
+    // A session asked to close finishes its streams, then goes away.
+    closeIdle: () => sessions.forEach((s) => s.close()),
+    cut: () => sessions.forEach((s) => s.destroy()),
+  });
+}
+
+async function listen(
+  server: http.Server | http2.Http2SecureServer,
+  address: { host: string; port: number },
+  connections: { closeIdle(): void; cut(): void },
+): Promise<GatewayServer> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(address.port, address.host, () => {
@@ -174,10 +217,14 @@ export async function startGatewayServer(gateway: Gateway, address: { host: stri
   return {
     server,
     port,
-    close: () =>
+    close: (graceMs = 10_000) =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
+        const timer = setTimeout(() => connections.cut(), graceMs);
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        connections.closeIdle();
       }),
   };
 }

@@ -28,6 +28,8 @@ export interface UnaryCallResult {
   readonly details?: Uint8Array;
   /** Response headers and trailers other than the status, lower-case keys. */
   readonly metadata?: Readonly<Record<string, string>>;
+  /** Facts for logs and metrics an in-process core may add; never sent to the client. */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 export type UnaryCall = (request: UnaryCallRequest) => Promise<UnaryCallResult>;

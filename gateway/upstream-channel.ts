@@ -9,6 +9,8 @@ export interface UpstreamOptions {
 
 export interface UpstreamChannel {
   readonly call: UnaryCall;
+  /** Connected to the upstream now (asking also starts connecting when idle). */
+  ready(): boolean;
   close(): void;
 }
 
@@ -69,5 +71,9 @@ export function upstreamChannel(target: string, options: UpstreamOptions = {}): 
       request.signal?.addEventListener('abort', cancel, { once: true });
     });
 
-  return { call, close: () => client.close() };
+  return {
+    call,
+    ready: () => client.getChannel().getConnectivityState(true) === grpc.connectivityState.READY,
+    close: () => client.close(),
+  };
 }

@@ -3,6 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createGateway, startGatewayServer } from '../gateway/server';
 import { upstreamChannel } from '../gateway/upstream-channel';
+import { healthRoutes, metricsRoute } from '../gateway/probe-routes';
+import { credentials } from '@grpc/grpc-js';
+import { callObserver } from './observability/call-log';
+import { Metrics } from './observability/metrics';
 import { type Config, ConfigError, helpText, loadConfig } from './config/config';
 import { createLogger, flushAndExit } from './log';
 import { SERVICE_VERSION, DESCRIPTOR_SET_PATH, PROJECT_ROOT } from './paths';
@@ -55,7 +59,12 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = createLogger(config.logLevel);
-  const upstream = upstreamChannel(config.upstream);
+  const tlsUpstream = config.upstreamTls || config.upstreamCa !== undefined;
+  const upstream = upstreamChannel(config.upstream, {
+    credentials: tlsUpstream ? credentials.createSsl(config.upstreamCa ?? null) : undefined,
+  });
+  const metrics = new Metrics();
+  let stopping = false;
   let server;
   try {
     const gateway = createGateway({
@@ -66,21 +75,29 @@ async function main(): Promise<void> {
       maxBodyBytes: config.maxBodyBytes,
       defaultTimeoutMs: config.callTimeoutMs,
       openApi: { title: 'OIDC settings (ZITADEL Admin API)', version: SERVICE_VERSION },
+      extraRoutes: [
+        // Ready while the upstream is reachable: a load balancer then sends no traffic to a gateway that can only answer 503.
+        ...healthRoutes(() => !stopping && upstream.ready()),
+        metricsRoute(() => metrics.registry.metrics(), metrics.registry.contentType),
+      ],
+      onCall: callObserver(logger, metrics),
       onError: (error) => logger.error({ err: error }, 'gateway internal error'),
     });
-    server = await startGatewayServer(gateway, { host: config.httpHost, port: config.httpPort });
+    server = await startGatewayServer(gateway, { host: config.httpHost, port: config.httpPort }, config.tls);
   } catch (error) {
     logger.fatal({ err: error }, 'start failed');
     flushAndExit(logger, 1);
     return;
   }
-  logger.info({ address: `${config.httpHost}:${server.port}`, upstream: config.upstream }, 'serving gRPC-Web and REST');
+  logger.info(
+    { address: `${config.httpHost}:${server.port}`, tls: config.tls !== undefined, upstream: config.upstream, upstreamTls: tlsUpstream },
+    'serving gRPC-Web and REST',
+  );
   const running = server;
   const onSignal = (signal: NodeJS.Signals) => {
     logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => running.server.closeAllConnections(), config.shutdownGraceMs);
-    void running.close().then(() => {
-      clearTimeout(force);
+    stopping = true;
+    void running.close(config.shutdownGraceMs).then(() => {
       upstream.close();
       logger.info('stopped');
       flushAndExit(logger, 0);

@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
 import { createGateway, type GatewayServer, startGatewayServer } from '../gateway/server';
 import { redirectRoute, staticRoute } from '../gateway/static';
+import { healthRoutes, metricsRoute } from '../gateway/probe-routes';
+import { ServerCredentials } from '@grpc/grpc-js';
 import { writeAdminTokenFile } from './admin-token-file';
 import { OidcSettingsService } from './app/oidc-settings-service';
 import { ensureInstance } from './app/setup';
@@ -12,11 +14,14 @@ import { adminServiceMethods } from './grpc/admin-service';
 import { createDispatcher } from './grpc/dispatcher';
 import { type GrpcServer, startGrpcServer } from './grpc/server';
 import type { Logger } from './log';
+import { callObserver } from './observability/call-log';
+import { Metrics } from './observability/metrics';
 import { SERVICE_VERSION, DESCRIPTOR_SET_PATH, HEALTH_DESCRIPTOR_SET_PATH, WEB_DIST_PATH } from './paths';
 import { openDatabase } from './store/database';
 
 export interface RunningServer {
   readonly instanceId: string;
+  readonly metrics: Metrics;
   readonly grpc: GrpcServer;
   /** The in-process gateway: gRPC-Web and REST on the HTTP port. */
   readonly http: GatewayServer;
@@ -45,10 +50,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         'created the instance and an IAM_OWNER token',
       );
     }
-    const settings = new OidcSettingsService(db, instance.id);
+    const metrics = new Metrics();
+    const observeCall = callObserver(logger, metrics);
+    const settings = new OidcSettingsService(db, instance.id, {
+      onCommit: (c) => metrics.committed(c.durationMs / 1000, c.writes, c.events),
+    });
     const dispatcher = createDispatcher({
       methods: adminServiceMethods(settings),
       authenticate: (authorization) => tokens.authenticate(authorization),
+      annotations: { instance: instance.id },
+      // The cause of an internal error goes to the log; the client is told "internal error".
       onError: (error, request) => {
         if (error.code === Code.Internal) logger.error({ err: error.cause, method: request.method }, 'internal error');
       },
@@ -61,13 +72,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         packageDefinition: loadFileDescriptorSetFromBuffer(descriptorSet),
         descriptorSets: [descriptorSet, fs.readFileSync(HEALTH_DESCRIPTOR_SET_PATH)],
         maxReceiveBytes: config.grpcMaxReceiveBytes,
+        credentials: config.tls && ServerCredentials.createSsl(null, [{ cert_chain: config.tls.cert, private_key: config.tls.key }], false),
+        onCall: (record) => observeCall({ ...record, protocol: 'grpc' }),
       },
       { host: config.grpcHost, port: config.grpcPort },
     );
     logger.info(
-      { address: `${config.grpcHost}:${grpc.port}`, instance: instance.id, tokenFile: config.adminTokenFile },
+      { address: `${config.grpcHost}:${grpc.port}`, tls: config.tls !== undefined, instance: instance.id, tokenFile: config.adminTokenFile },
       'serving gRPC',
     );
+    let stopping: Promise<void> | undefined;
     // The gateway calls the dispatcher directly: no network hop, same code path.
     const gateway = createGateway({
       call: dispatcher,
@@ -75,25 +89,30 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       mounts: config.restMounts,
       cors: { origins: config.corsOrigins, maxAgeSeconds: 7200 },
       maxBodyBytes: config.maxBodyBytes,
-      // The settings page (web/) at /ui/. Not at "/": an extra route ending in "/" is a
-      // prefix, and "/" would take every GET from the REST routes.
-      extraRoutes: [staticRoute({ folder: WEB_DIST_PATH, mount: '/ui/' }), redirectRoute('/', '/ui/'), redirectRoute('/ui', '/ui/')],
+      // The settings page (web/) at /ui/, not at "/", whose prefix would take every REST GET.
+      extraRoutes: [
+        staticRoute({ folder: WEB_DIST_PATH, mount: '/ui/' }),
+        redirectRoute('/', '/ui/'),
+        redirectRoute('/ui', '/ui/'),
+        ...healthRoutes(() => stopping === undefined && db.open),
+        metricsRoute(() => metrics.registry.metrics(), metrics.registry.contentType),
+      ],
       defaultTimeoutMs: config.callTimeoutMs,
       openApi: { title: 'OIDC settings (ZITADEL Admin API)', version: SERVICE_VERSION },
+      onCall: observeCall,
       onError: (error) => logger.error({ err: error }, 'gateway internal error'),
     });
-    const http = await startGatewayServer(gateway, { host: config.httpHost, port: config.httpPort });
-    logger.info({ address: `${config.httpHost}:${http.port}` }, 'serving gRPC-Web and REST');
+    const http = await startGatewayServer(gateway, { host: config.httpHost, port: config.httpPort }, config.tls);
+    logger.info({ address: `${config.httpHost}:${http.port}`, tls: config.tls !== undefined }, 'serving gRPC-Web and REST');
 
-    let stopping: Promise<void> | undefined;
     const stop = () =>
       (stopping ??= (async () => {
-        await Promise.all([grpc.shutdown(config.shutdownGraceMs), http.close()]);
+        await Promise.all([grpc.shutdown(config.shutdownGraceMs), http.close(config.shutdownGraceMs)]);
         await settings.drain();
         db.close();
         logger.info('stopped');
       })());
-    return { instanceId: instance.id, grpc, http, stop };
+    return { instanceId: instance.id, metrics, grpc, http, stop };
   } catch (error) {
     db.close();
     throw error;

@@ -18,6 +18,7 @@ export interface GrpcWebOptions {
 export interface GrpcWebOutcome {
   readonly protocol: 'grpc-web' | 'grpc-web-text';
   readonly code: number;
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -64,7 +65,7 @@ export async function grpcWebHandle(
   });
   response.off('close', onClose);
   if (!abort.signal.aborted) respond(response, type, result);
-  return { protocol, code: result.code };
+  return { protocol, code: result.code, annotations: result.annotations };
 }
 
 function requestMessage(body: Buffer, type: GrpcWebContentType): Uint8Array {

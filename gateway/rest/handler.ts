@@ -5,7 +5,7 @@ import { Codes, GatewayError } from '../errors';
 import { codeToHttpStatus } from '../http-status';
 import { headersToMetadata } from '../metadata';
 import { statusToJson } from '../status-json';
-import type { UnaryCall } from '../unary-call';
+import type { UnaryCall, UnaryCallResult } from '../unary-call';
 import type { Route } from './routes';
 import { requestTranscode, responseTranscode } from './transcode';
 
@@ -31,7 +31,7 @@ export async function restHandle(
   query: URLSearchParams,
   deadline: number | undefined,
   options: RestOptions,
-): Promise<number> {
+): Promise<UnaryCallResult> {
   const contentType = request.headers['content-type'];
   if (route.body !== '' && contentType !== undefined && !JSON_LIKE.test(contentType)) {
     throw new GatewayError(Codes.invalidArgument, `content type ${contentType} is not JSON`, 415);
@@ -52,7 +52,7 @@ export async function restHandle(
     signal: abort.signal,
   });
   response.off('close', onClose);
-  if (abort.signal.aborted) return result.code;
+  if (abort.signal.aborted) return result;
 
   if (result.code === 0 && result.response) {
     send(response, 200, responseTranscode(route, result.response, options.registry));
@@ -61,7 +61,7 @@ export async function restHandle(
     if (result.code === Codes.unauthenticated) headers['www-authenticate'] = 'Bearer realm="oidc-settings"';
     send(response, codeToHttpStatus(result.code), statusToJson(result.code, result.message, result.details, options.registry), headers);
   }
-  return result.code;
+  return result;
 }
 
 /** A refused REST request, with the same google.rpc.Status body as an RPC error. */

@@ -40,18 +40,30 @@ export class OidcSettingsService {
   private readonly writer: Writer<State>;
   private readonly events: EventLog;
   private readonly projection: SettingsProjection;
+  private readonly clock: () => number;
 
   constructor(
     db: Database,
     readonly instanceId: string,
-    private readonly clock: () => number = Date.now,
+    options: {
+      readonly clock?: () => number;
+      /** After each commit: how long it took, how many writes it held, how many events they wrote. */
+      readonly onCommit?: (commit: { durationMs: number; writes: number; events: number }) => void;
+    } = {},
   ) {
+    this.clock = options.clock ?? Date.now;
     this.events = new EventLog(db);
     this.projection = new SettingsProjection(db);
-    this.writer = new Writer<State>(db, {
-      sequence: this.events.lastSequence(instanceId),
-      settings: this.projection.get(instanceId),
-    });
+    const onCommit = options.onCommit;
+    this.writer = new Writer<State>(
+      db,
+      { sequence: this.events.lastSequence(instanceId), settings: this.projection.get(instanceId) },
+      {
+        onCommit:
+          onCommit &&
+          ((c) => onCommit({ durationMs: c.durationMs, writes: c.writes, events: Number(c.after.sequence - c.before.sequence) })),
+      },
+    );
   }
 
   get(): OidcSettings {

@@ -32,7 +32,11 @@ export class Writer<S> {
   constructor(
     private readonly db: Database,
     initial: S,
-    private readonly maxBatch = 1000,
+    private readonly options: {
+      readonly maxBatch?: number;
+      /** After each commit: its duration, the writes it held, the states before and after. */
+      readonly onCommit?: (commit: { durationMs: number; writes: number; before: S; after: S }) => void;
+    } = {},
   ) {
     this.committed = initial;
   }
@@ -64,11 +68,13 @@ export class Writer<S> {
 
   private flush(): void {
     this.scheduled = false;
-    const batch = this.queue.splice(0, this.maxBatch);
+    const batch = this.queue.splice(0, this.options.maxBatch ?? 1000);
     if (this.queue.length > 0) this.schedule();
 
-    let working = this.committed;
+    const before = this.committed;
+    let working = before;
     const outcomes: Outcome[] = [];
+    const started = performance.now();
     try {
       this.db.transaction(() => {
         for (const job of batch) {
@@ -88,6 +94,7 @@ export class Writer<S> {
       return;
     }
     this.committed = working;
+    this.options.onCommit?.({ durationMs: performance.now() - started, writes: batch.length, before, after: working });
     batch.forEach((job, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) job.resolve(outcome.value);

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { type Duration, positiveDurationProblem } from '../domain/duration';
 import { DEFAULT_LIFETIMES, type OidcLifetimes } from '../domain/oidc-settings';
@@ -216,6 +217,38 @@ export const SETTINGS = {
     expected: 'a folder path',
     programs: GATEWAY,
   }),
+  tlsCertFile: define({
+    env: 'TLS_CERT_FILE',
+    description: 'PEM certificate (chain): gRPC over TLS, and the gateway over HTTPS with HTTP/2 (HTTP/1.1 still accepted)',
+    default: '',
+    parse: text,
+    expected: 'a file path',
+    programs: BOTH,
+  }),
+  tlsKeyFile: define({
+    env: 'TLS_KEY_FILE',
+    description: "PEM private key of TLS_CERT_FILE's certificate",
+    default: '',
+    parse: text,
+    expected: 'a file path',
+    programs: BOTH,
+  }),
+  upstreamTls: define({
+    env: 'UPSTREAM_TLS',
+    description: 'Dial the upstream over TLS, trusting the system CAs (or UPSTREAM_CA_FILE)',
+    default: 'false',
+    parse: bool,
+    expected: 'true or false',
+    programs: GATEWAY,
+  }),
+  upstreamCaFile: define({
+    env: 'UPSTREAM_CA_FILE',
+    description: "PEM CA certificate(s) to trust for the upstream's certificate; implies UPSTREAM_TLS",
+    default: '',
+    parse: text,
+    expected: 'a file path',
+    programs: GATEWAY,
+  }),
   logLevel: define({
     env: 'LOG_LEVEL',
     description: 'Log level',
@@ -241,7 +274,16 @@ export type ConfigValues = {
   readonly [K in keyof Settings]: Settings[K]['default'] extends '' ? ValueOf<Settings[K]> | undefined : ValueOf<Settings[K]>;
 };
 
+export interface TlsFiles {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+}
+
 export interface Config extends ConfigValues {
+  /** The certificate and key, read at start; undefined serves in plain text. */
+  readonly tls: TlsFiles | undefined;
+  /** The CA to trust for the upstream, read at start. */
+  readonly upstreamCa: Buffer | undefined;
   /** The lifetimes to seed, or undefined when seeding is off. */
   readonly seedLifetimes: OidcLifetimes | undefined;
   readonly databaseFile: string;
@@ -287,8 +329,16 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[], prog
 
   const config = values as unknown as ConfigValues;
   const dataDir = path.resolve(config.dataDir);
+  if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
+    throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE go together: give both, or neither');
+  }
   return {
     ...config,
+    tls:
+      config.tlsCertFile === undefined || config.tlsKeyFile === undefined
+        ? undefined
+        : { cert: readSettingFile(SETTINGS.tlsCertFile, config.tlsCertFile), key: readSettingFile(SETTINGS.tlsKeyFile, config.tlsKeyFile) },
+    upstreamCa: config.upstreamCaFile === undefined ? undefined : readSettingFile(SETTINGS.upstreamCaFile, config.upstreamCaFile),
     dataDir,
     databaseFile: path.join(dataDir, 'oidc-settings.db'),
     adminTokenFile: path.join(dataDir, 'admin.pat'),
@@ -303,6 +353,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[], prog
         }
       : undefined,
   };
+}
+
+function readSettingFile(setting: { env: string; flag?: string }, file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    throw new ConfigError(`${setting.env} (${flagOf(setting)}) ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
 }
 
 const milliseconds = (d: Duration): number => Number(d.seconds) * 1000 + d.nanos / 1e6;

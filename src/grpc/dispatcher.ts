@@ -48,6 +48,8 @@ export interface DispatcherOptions {
   readonly authenticate: (authorization: string | undefined) => Principal;
   /** Sees every error answered, e.g. to log INTERNAL ones with their cause. */
   readonly onError?: (error: AppError, request: UnaryRequest) => void;
+  /** Added to every result's annotations (e.g. the instance id); the token id is added per call. */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 export interface Dispatcher extends UnaryHandler {
@@ -65,11 +67,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     options.methods.map((impl) => [methodPath(impl.method), { impl, permission: requiredPermission(impl.method) }]),
   );
 
+  const base = options.annotations ?? {};
   const dispatch = async (request: UnaryRequest): Promise<UnaryResult> => {
+    let annotations = base;
     try {
       const entry = table.get(request.method);
       if (!entry) throw new AppError(Code.Unimplemented, 'RPC-n0t1mp', `unknown method ${request.method}`);
       const principal = options.authenticate(request.metadata['authorization']);
+      annotations = { ...base, token: principal.tokenId };
       authorize(principal, entry.permission);
       const { method } = entry.impl;
       let input;
@@ -80,11 +85,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         throw new AppError(Code.InvalidArgument, 'RPC-d3c0de', `cannot decode ${method.input.typeName}: ${reason}`);
       }
       const output = (await entry.impl.handle(input, principal)) as MessageShape<DescMessage>;
-      return { code: Code.OK, message: '', response: toBinary(method.output, output) };
+      return { code: Code.OK, message: '', response: toBinary(method.output, output), annotations };
     } catch (thrown) {
       const error = AppError.from(thrown);
       options.onError?.(error, request);
-      return errorToResult(error);
+      return { ...errorToResult(error), annotations };
     }
   };
   return Object.assign(dispatch, { paths: [...table.keys()] });

@@ -15,6 +15,8 @@ export interface GrpcServerOptions {
   /** Larger requests are refused with RESOURCE_EXHAUSTED before they are read. */
   readonly maxReceiveBytes: number;
   readonly credentials?: grpc.ServerCredentials;
+  /** Sees every answered call (for logs and metrics). */
+  readonly onCall?: (record: { method: string; code: number; durationMs: number; annotations?: Readonly<Record<string, string>> }) => void;
 }
 
 export interface GrpcServer {
@@ -64,7 +66,7 @@ export async function startGrpcServer(
         responseSerialize: identity,
         responseDeserialize: identity,
       };
-      implementation[name] = bridge(options.handler, method.path);
+      implementation[name] = bridge(options.handler, method.path, options.onCall);
     }
     if (Object.keys(service).length === 0) continue;
     server.addService(service, implementation);
@@ -142,10 +144,12 @@ class OpenStreams {
   }
 }
 
-function bridge(handler: UnaryHandler, path: string): grpc.handleUnaryCall<Buffer, Buffer> {
+function bridge(handler: UnaryHandler, path: string, onCall: GrpcServerOptions['onCall']): grpc.handleUnaryCall<Buffer, Buffer> {
   return (call, callback) => {
+    const started = performance.now();
     handler({ method: path, metadata: metadataToRecord(call.metadata), message: call.request }).then(
       (result) => {
+        onCall?.({ method: path, code: result.code, durationMs: performance.now() - started, annotations: result.annotations });
         if (result.code === 0) {
           callback(null, Buffer.from(result.response!.buffer, result.response!.byteOffset, result.response!.byteLength));
           return;

@@ -21,6 +21,8 @@ export interface UnaryResult {
   readonly response?: Uint8Array;
   /** A serialized google.rpc.Status (grpc-status-details-bin), for errors. */
   readonly details?: Uint8Array;
+  /** Facts for logs and metrics (the instance, the acting token's id); never sent. */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 export type UnaryHandler = (request: UnaryRequest) => Promise<UnaryResult>;

@@ -52,6 +52,9 @@ export interface Result {
 export interface Endpoints {
   readonly grpcPort: number;
   readonly httpPort: number;
+  /** For the HTTP callers: "http" unless said otherwise, on 127.0.0.1. */
+  readonly scheme?: 'http' | 'https';
+  readonly host?: string;
 }
 
 export type Caller = (method: MethodName, request: JsonObject, token?: string) => Promise<Result>;
@@ -123,13 +126,13 @@ function improbableMethod(m: DescMethodUnary, request: JsonObject): improbable.U
   };
 }
 
-export function improbableCaller({ httpPort }: Endpoints): Caller {
+export function improbableCaller({ httpPort, scheme = 'http', host = '127.0.0.1' }: Endpoints): Caller {
   return (name, request, token) => {
     const m = methodOf(name);
     const descriptor = improbableMethod(m, request);
     return new Promise((resolve) => {
       improbable.unary(descriptor, {
-        host: `http://127.0.0.1:${httpPort}`,
+        host: `${scheme}://${host}:${httpPort}`,
         request: new descriptor.requestType(),
         metadata: token ? { authorization: `Bearer ${token}` } : {},
         transport: NodeHttpTransport(),

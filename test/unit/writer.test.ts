@@ -71,7 +71,7 @@ describe('Writer', () => {
   });
 
   it('splits very large turns into batches of maxBatch', async () => {
-    const writer = new Writer(db, 0, 10);
+    const writer = new Writer(db, 0, { maxBatch: 10 });
     await Promise.all(Array.from({ length: 25 }, (_, i) => writer.submit(insert(i))));
     expect(commits).toBe(3);
     expect(writer.state).toBe(25);

@@ -1,0 +1,83 @@
+/**
+ * docker-compose.yml cannot be started here (no Docker engine), so it is
+ * validated with `docker-compose config` and checked against what the code
+ * and the README say: the commands, the ports and the environment.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { SETTINGS } from '../../src/config/config';
+
+const ROOT = path.join(__dirname, '../..');
+const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+const DOCKERFILE = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+
+interface Service {
+  command: string[];
+  ports: Array<{ published: number; target: number }>;
+  environment: Record<string, string>;
+  volumes?: string[];
+  profiles?: string[];
+  healthcheck?: { test: string[] };
+}
+
+function composeConfig(...args: string[]): { services: Record<string, Service>; volumes: Record<string, unknown> } {
+  const out = execFileSync('docker-compose', ['-f', path.join(ROOT, 'docker-compose.yml'), ...args, 'config'], { encoding: 'utf8' });
+  return parse(out) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+}
+
+const settingFor = (env: string) => Object.values(SETTINGS).find((s) => s.env === env);
+
+describe('docker-compose.yml', () => {
+  const all = composeConfig('--profile', 'standalone-gateway');
+  const service = all.services['oidc-settings']!;
+  const gateway = all.services['gateway']!;
+
+  it('is valid, with the standalone gateway only in its own profile', () => {
+    expect(Object.keys(composeConfig().services)).toContain('oidc-settings');
+    expect(service.profiles).toBeUndefined();
+    expect(gateway.profiles).toEqual(['standalone-gateway']);
+  });
+
+  it('runs what the Dockerfile and the README say', () => {
+    expect(service.command).toEqual(['node', 'dist/src/main.js']);
+    expect(DOCKERFILE).toContain('CMD ["node", "dist/src/main.js"]');
+    expect(gateway.command).toEqual(['node', 'dist/src/gateway-main.js']);
+    expect(DOCKERFILE).toMatch(/^USER node$/m);
+    expect(DOCKERFILE).toMatch(/npm ci/);
+    expect(README).toContain('docker compose up -d');
+    expect(README).toContain('docker compose --profile standalone-gateway up -d');
+    expect(README).toContain('docker compose exec oidc-settings cat /data/admin.pat');
+  });
+
+  it('uses only settings the service knows, each for the program it runs', () => {
+    for (const [name, svc, program] of [['oidc-settings', service, 'server'], ['gateway', gateway, 'gateway']] as const) {
+      for (const key of Object.keys(svc.environment)) {
+        expect({ name, key, known: settingFor(key)?.programs.includes(program) ?? false }).toEqual({ name, key, known: true });
+      }
+    }
+  });
+
+  it('publishes the ports the environment sets, as the README documents them', () => {
+    const env = service.environment;
+    expect(service.ports).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ published: 50051, target: Number(env['GRPC_PORT']) }),
+        expect.objectContaining({ published: 8080, target: Number(env['HTTP_PORT']) }),
+      ]),
+    );
+    expect(gateway.ports).toEqual([expect.objectContaining({ published: 8081, target: Number(gateway.environment['HTTP_PORT']) })]);
+    expect(gateway.environment['GATEWAY_UPSTREAM']).toBe(`oidc-settings:${env['GRPC_PORT']}`);
+    for (const line of ['| gRPC | 50051 |', '| gRPC-Web, REST, page, /metrics | 8080 |', '| standalone gateway (profile) | 8081 |']) {
+      expect(README).toContain(line);
+    }
+  });
+
+  it('keeps SQLite on a named volume at DATA_DIR, and health-checks through /readyz', () => {
+    // docker-compose 1.x prints a volume as "source:target:mode".
+    expect(service.volumes).toEqual([`oidc-settings-data:${service.environment['DATA_DIR']}:rw`]);
+    expect(Object.keys(all.volumes)).toContain('oidc-settings-data');
+    expect(service.healthcheck?.test.join(' ')).toContain('/readyz');
+  });
+});

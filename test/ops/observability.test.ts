@@ -1,0 +1,111 @@
+/**
+ * Operations: one JSON log line per call, Prometheus metrics after traffic,
+ * health over HTTP, and the OpenAPI document, on the real server.
+ */
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { loadConfig } from '../../src/config/config';
+import { type RunningServer, startServer } from '../../src/server';
+import { callersFor } from '../helpers/protocols';
+import { rawRequest } from '../helpers/raw-http';
+import { tempDir } from '../helpers/server';
+import fs from 'node:fs';
+import path from 'node:path';
+
+let server: RunningServer;
+let token: string;
+const lines: Array<Record<string, unknown>> = [];
+let raw = '';
+
+beforeAll(async () => {
+  const dataDir = tempDir();
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      raw += chunk.toString();
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const config = loadConfig({ GRPC_HOST: '127.0.0.1', GRPC_PORT: '0', HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', DATA_DIR: dataDir }, []);
+  server = await startServer(config, pino({ level: 'info' }, sink));
+  token = fs.readFileSync(path.join(dataDir, 'admin.pat'), 'utf8').trim();
+});
+afterAll(() => server.stop());
+
+const lifetimes = (s: number) => ({
+  accessTokenLifetime: `${s}s`,
+  idTokenLifetime: `${s}s`,
+  refreshTokenIdleExpiration: `${s}s`,
+  refreshTokenExpiration: `${s}s`,
+});
+
+describe('after traffic over every protocol', () => {
+  beforeAll(async () => {
+    const callers = callersFor({ grpcPort: server.grpc.port, httpPort: server.http.port });
+    let n = 100;
+    for (const call of [callers.grpc, callers['grpc-web'], callers['grpc-web-text'], callers.rest]) {
+      await call('updateOIDCSettings', lifetimes(n++), token);
+      await call('updateOIDCSettings', lifetimes(n++), token);
+      await call('getOIDCSettings', {}, token);
+      await call('getOIDCSettings', {});
+    }
+    callers.close();
+  });
+
+  it('logs one JSON line per call: method, protocol, code, duration, instance, token id; never a token', () => {
+    const calls = lines.filter((l) => l['msg'] === 'call');
+    expect(calls).toHaveLength(16);
+    const update = calls.find((l) => l['protocol'] === 'rest' && l['method'] === '/zitadel.admin.v1.AdminService/UpdateOIDCSettings')!;
+    expect(update).toMatchObject({ code: 'OK', instance: server.instanceId, level: 30 });
+    expect(update['tokenId']).toMatch(/^\d+$/);
+    expect(typeof update['durationMs']).toBe('number');
+    for (const protocol of ['grpc', 'grpc-web', 'grpc-web-text', 'rest']) {
+      expect(calls.filter((l) => l['protocol'] === protocol)).toHaveLength(4);
+      const refused = calls.find((l) => l['protocol'] === protocol && l['code'] === 'UNAUTHENTICATED');
+      expect(refused).toBeDefined();
+      expect(refused!['tokenId']).toBeUndefined();
+    }
+    expect(raw).not.toContain(token);
+    expect(raw.toLowerCase()).not.toContain('bearer');
+  });
+
+  it('serves Prometheus metrics that count the calls, the commits and the events', async () => {
+    const response = await rawRequest(server.http.port, { method: 'GET', path: '/metrics' });
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toContain('text/plain');
+    const text = response.body.toString();
+    const value = (series: string) => {
+      const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+      return line === undefined ? undefined : Number(line.split(' ')[1]);
+    };
+    const update = 'method="/zitadel.admin.v1.AdminService/UpdateOIDCSettings"';
+    const get = 'method="/zitadel.admin.v1.AdminService/GetOIDCSettings"';
+    for (const protocol of ['grpc', 'grpc-web', 'grpc-web-text', 'rest']) {
+      expect(value(`oidc_settings_calls_total{${update},protocol="${protocol}",code="OK"}`)).toBe(2);
+      expect(value(`oidc_settings_calls_total{${get},protocol="${protocol}",code="OK"}`)).toBe(1);
+      expect(value(`oidc_settings_calls_total{${get},protocol="${protocol}",code="UNAUTHENTICATED"}`)).toBe(1);
+      expect(value(`oidc_settings_call_duration_seconds_count{${update},protocol="${protocol}"}`)).toBe(2);
+    }
+    expect(value('oidc_settings_events_written_total')).toBe(8);
+    expect(value('oidc_settings_sqlite_commit_duration_seconds_count')).toBeGreaterThanOrEqual(1);
+    expect(value('oidc_settings_sqlite_commit_writes_sum')).toBe(8);
+    expect(text).toContain('process_resident_memory_bytes');
+    expect(text).toContain('nodejs_eventloop_lag_seconds');
+  });
+});
+
+describe('HTTP health and OpenAPI', () => {
+  it('answers /healthz and /readyz while serving', async () => {
+    for (const p of ['/healthz', '/readyz']) {
+      const r = await rawRequest(server.http.port, { method: 'GET', path: p });
+      expect({ p, status: r.status, body: JSON.parse(r.body.toString()) as unknown }).toEqual({ p, status: 200, body: { status: 'SERVING' } });
+    }
+  });
+
+  it('serves /openapi.json describing PUT /admin/v1/settings/oidc', async () => {
+    const r = await rawRequest(server.http.port, { method: 'GET', path: '/openapi.json' });
+    expect(r.status).toBe(200);
+    const doc = JSON.parse(r.body.toString()) as { paths: Record<string, Record<string, { operationId: string }>> };
+    expect(doc.paths['/admin/v1/settings/oidc']?.['put']?.operationId).toBe('UpdateOIDCSettings');
+  });
+});

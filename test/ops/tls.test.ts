@@ -1,0 +1,141 @@
+/**
+ * TLS: with a certificate configured, gRPC is served over TLS and the
+ * gateway over HTTPS with HTTP/2 (ALPN) and HTTP/1.1; the standalone gateway
+ * dials a TLS upstream with a CA file. The certificate is made at test time.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http2 from 'node:http2';
+import https from 'node:https';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { createClient } from '@connectrpc/connect';
+import { createGrpcWebTransport } from '@connectrpc/connect-node';
+import { AdminService } from '../../gen/es/zitadel/admin_pb';
+import { improbableCaller } from '../helpers/protocols';
+import { type ChildGateway, runChildServer, startChildGateway } from '../helpers/child-server';
+import { type TestServer, startTestServer, tempDir } from '../helpers/server';
+
+const dir = tempDir('tls-');
+const certFile = path.join(dir, 'cert.pem');
+const keyFile = path.join(dir, 'key.pem');
+execFileSync('openssl', [
+  'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+  '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+  '-keyout', keyFile, '-out', certFile,
+], { stdio: 'ignore' });
+const ca = fs.readFileSync(certFile);
+
+let server: TestServer;
+let base: string;
+beforeAll(async () => {
+  server = await startTestServer({ TLS_CERT_FILE: certFile, TLS_KEY_FILE: keyFile });
+  base = `https://localhost:${server.server.http.port}`;
+});
+afterAll(() => server.stop());
+
+const auth = () => ({ authorization: `Bearer ${server.adminToken}` });
+
+it('serves gRPC over TLS', async () => {
+  const client = new grpc.Client(`localhost:${server.grpcPort}`, grpc.credentials.createSsl(ca));
+  const metadata = new grpc.Metadata();
+  metadata.set('authorization', auth().authorization);
+  const bytes = await new Promise<Buffer>((resolve, reject) =>
+    client.makeUnaryRequest('/zitadel.admin.v1.AdminService/GetOIDCSettings', (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), metadata, (e, r) =>
+      e ? reject(e) : resolve(r!),
+    ),
+  );
+  client.close();
+  expect(bytes.length).toBeGreaterThan(20);
+  const plain = new grpc.Client(`localhost:${server.grpcPort}`, grpc.credentials.createInsecure());
+  const refused = await new Promise<grpc.ServiceError | null>((resolve) =>
+    plain.makeUnaryRequest('/zitadel.admin.v1.AdminService/GetOIDCSettings', (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), metadata, { deadline: Date.now() + 2000 }, (e) => resolve(e)),
+  );
+  plain.close();
+  expect(refused?.code).toBe(grpc.status.UNAVAILABLE);
+});
+
+it('serves REST over HTTPS with HTTP/1.1', async () => {
+  const { status, alpn } = await new Promise<{ status: number; alpn: string | false | null }>((resolve, reject) => {
+    const request = https.request(`${base}/admin/v1/settings/oidc`, { ca, headers: auth(), agent: false }, (response) => {
+      response.resume();
+      resolve({ status: response.statusCode!, alpn: (response.socket as unknown as { alpnProtocol: string | false }).alpnProtocol });
+    });
+    request.on('error', reject);
+    request.end();
+  });
+  expect(status).toBe(200);
+  expect(alpn === false || alpn === 'http/1.1').toBe(true);
+});
+
+it('serves REST over HTTP/2, negotiated by ALPN', async () => {
+  const session = http2.connect(base, { ca });
+  const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const stream = session.request({ ':path': '/admin/v1/settings/oidc', ...auth() });
+    let status = 0;
+    let body = '';
+    stream.on('response', (headers) => (status = Number(headers[':status'])));
+    stream.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    stream.on('end', () => resolve({ status, body }));
+    stream.on('error', reject);
+  });
+  expect(session.alpnProtocol).toBe('h2');
+  session.close();
+  expect(status).toBe(200);
+  expect(JSON.parse(body)).toHaveProperty('settings.accessTokenLifetime', '43200s');
+});
+
+it.each(['2', '1.1'] as const)('serves gRPC-Web over HTTPS with HTTP/%s (Connect)', async (httpVersion) => {
+  const client = createClient(AdminService, createGrpcWebTransport({ baseUrl: base, httpVersion, nodeOptions: { ca } }));
+  const response = await client.getOIDCSettings({}, { headers: auth() });
+  expect(response.settings?.details?.resourceOwner).toBe(server.server.instanceId);
+});
+
+it('serves gRPC-Web over HTTPS to improbable-eng (Node transport)', async () => {
+  const saved = https.globalAgent.options.ca;
+  https.globalAgent.options.ca = ca;
+  try {
+    const result = await improbableCaller({ grpcPort: 0, httpPort: server.server.http.port, scheme: 'https', host: 'localhost' })(
+      'getOIDCSettings',
+      {},
+      server.adminToken,
+    );
+    expect(result.code).toBe(0);
+  } finally {
+    https.globalAgent.options.ca = saved;
+  }
+});
+
+describe('standalone gateway dialing a TLS upstream with a CA file', () => {
+  let gateway: ChildGateway;
+  beforeAll(async () => {
+    gateway = await startChildGateway(['--upstream', `localhost:${server.grpcPort}`, '--upstream-ca-file', certFile]);
+  });
+  afterAll(async () => {
+    gateway.child.kill('SIGTERM');
+    await gateway.exited;
+  });
+
+  it('forwards calls over TLS', async () => {
+    const response = await fetch(`http://127.0.0.1:${gateway.port}/admin/v1/settings/oidc`, { headers: auth() });
+    expect(response.status).toBe(200);
+  });
+
+  it('is ready (/readyz) once the upstream is reachable', async () => {
+    let status = 0;
+    for (let i = 0; i < 20 && status !== 200; i++) {
+      status = (await fetch(`http://127.0.0.1:${gateway.port}/readyz`)).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe(200);
+  });
+});
+
+it('refuses to start with a TLS file missing, naming the setting', async () => {
+  const result = await runChildServer(tempDir(), { TLS_CERT_FILE: path.join(dir, 'missing.pem'), TLS_KEY_FILE: keyFile });
+  expect(result.code).toBe(2);
+  expect(result.stderr).toContain('TLS_CERT_FILE');
+  const half = await runChildServer(tempDir(), { TLS_CERT_FILE: certFile });
+  expect(half.code).toBe(2);
+  expect(half.stderr).toContain('TLS_KEY_FILE');
+});
