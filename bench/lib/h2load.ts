@@ -1,0 +1,156 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { LOAD } from './settings';
+import { execTimed } from './exec';
+
+/** How long h2load runs: for a time (warm-up), or an exact number of requests, optionally paced. */
+export type H2Mode =
+  | { readonly kind: 'duration'; readonly seconds: number }
+  | { readonly kind: 'count'; readonly requests: number; readonly rps?: number };
+
+export interface H2Spec {
+  readonly port: number;
+  readonly path: string;
+  /** The framed request body h2load posts (-d). */
+  readonly body: Buffer;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Give each request its own access token lifetime (the vary-body shim): offset of the varint, first value. */
+  readonly vary?: { readonly offset: number; readonly first: number };
+  readonly mode: H2Mode;
+}
+
+export interface H2Result {
+  readonly tool: 'h2load';
+  readonly done: number;
+  readonly succeeded: number;
+  /** failed + errored + timeout, as h2load counts them. */
+  readonly failed: number;
+  readonly non2xx: number;
+  /** DATA bytes received: framed messages only (HEADERS carry grpc-status). */
+  readonly dataBytes: number;
+  readonly seconds: number;
+  readonly rps: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  /** Bodies the shim handed out (every request sent), when bodies vary. */
+  readonly bodiesSent?: number;
+  readonly cpuSeconds: number;
+  readonly problems: string[];
+}
+
+/** Runs h2load once (-t1 -c10 -m10) against a gRPC method and reads its summary and per-request log. */
+export async function h2loadRun(spec: H2Spec, workDir: string, shim: string): Promise<H2Result> {
+  const { threads, clients, streams } = LOAD.h2;
+  const tag = `h2-${process.hrtime.bigint()}`;
+  const bodyFile = path.join(workDir, `${tag}.body`);
+  const logFile = path.join(workDir, `${tag}.log`);
+  const countFile = path.join(workDir, `${tag}.count`);
+  fs.writeFileSync(bodyFile, spec.body);
+
+  const args = ['-t', String(threads), '-c', String(clients), '-m', String(streams), '-d', bodyFile];
+  for (const [key, value] of Object.entries({ 'content-type': 'application/grpc', te: 'trailers', ...spec.headers })) {
+    args.push('-H', `${key}: ${value}`);
+  }
+  let expectedSeconds: number;
+  if (spec.mode.kind === 'duration') {
+    args.push('-D', `${Math.round(spec.mode.seconds * 1000)}ms`);
+    expectedSeconds = spec.mode.seconds;
+  } else {
+    args.push('-n', String(spec.mode.requests), `--log-file=${logFile}`);
+    if (spec.mode.rps !== undefined) {
+      // --rps paces each client (the rate asked for is the total over all
+      // clients) with a timer of period max(10 ms, 1/rps) that sends what is
+      // due at once. Clients connecting together would send in step: bursts
+      // of rate/100 requests every 10 ms, whose queueing alone makes the p99
+      // about half the period. Connecting them one at a time, spread over one
+      // period (-r 1 --rate-period), interleaves their timers into an even pace.
+      const perClient = spec.mode.rps / clients;
+      const periodMs = Math.max(10, 1000 / perClient);
+      args.push(`--rps=${perClient.toFixed(3)}`, '-r', '1', '--rate-period', `${Math.max(1, Math.round(periodMs / clients))}ms`);
+    }
+    expectedSeconds = spec.mode.requests / (spec.mode.rps ?? 1000);
+  }
+  args.push(`http://127.0.0.1:${spec.port}${spec.path}`);
+
+  // The shim is preloaded into h2load alone (not the bash and timeout around it).
+  const preload = spec.vary
+    ? [
+        `LD_PRELOAD=${shim}`,
+        `VARY_BODY_FILE=${bodyFile}`,
+        `VARY_BODY_OFFSET=${spec.vary.offset}`,
+        `VARY_BODY_FIRST=${spec.vary.first}`,
+        `VARY_BODY_COUNT_FILE=${countFile}`,
+      ]
+    : [];
+  const run = await execTimed('env', [...preload, 'h2load', ...args], { timeoutSeconds: expectedSeconds * 3 + 60 });
+  const problems: string[] = [];
+  if (run.code !== 0) problems.push(`h2load exited ${run.code}: ${run.stderr.trim().slice(-500)}`);
+  const out = run.stdout;
+  const num = (re: RegExp, what: string): number => {
+    const match = re.exec(out);
+    if (!match) {
+      problems.push(`h2load printed no ${what}`);
+      return 0;
+    }
+    return Number(match[1]);
+  };
+  // "finished in 5.01s" or, under a second, "finished in 998.63ms".
+  const finished = /finished in ([\d.]+)(us|ms|s),/.exec(out);
+  if (!finished) problems.push('h2load printed no duration');
+  const seconds = finished ? Number(finished[1]) / ({ us: 1e6, ms: 1e3, s: 1 } as Record<string, number>)[finished[2]!]! : 0;
+  const done = num(/requests: \d+ total, \d+ started, (\d+) done/, 'request count');
+  const succeeded = num(/(\d+) succeeded/, 'success count');
+  const failed = num(/(\d+) failed/, 'failures') + num(/(\d+) errored/, 'errors') + num(/(\d+) timeout/, 'timeouts');
+  const statusMatch = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(out);
+  const non2xx = statusMatch ? Number(statusMatch[2]) + Number(statusMatch[3]) + Number(statusMatch[4]) : 0;
+  const dataBytes = num(/\((\d+)\) data/, 'data bytes');
+  if (failed > 0) problems.push(`h2load counted ${failed} failed/errored/timed-out requests`);
+  if (non2xx > 0) problems.push(`${non2xx} responses had an HTTP status other than 2xx`);
+
+  let latencies = { p50Ms: NaN, p99Ms: NaN, maxMs: NaN };
+  if (spec.mode.kind === 'count') {
+    if (done !== spec.mode.requests) problems.push(`asked for ${spec.mode.requests} requests, ${done} done`);
+    latencies = latencyLog(logFile, problems);
+  }
+  let bodiesSent: number | undefined;
+  if (spec.vary) {
+    bodiesSent = fs.existsSync(countFile) ? Number(fs.readFileSync(countFile, 'utf8').trim()) : undefined;
+    if (bodiesSent === undefined) problems.push('the vary-body shim reported no count (was it preloaded?)');
+  }
+  for (const file of [bodyFile, logFile, countFile]) fs.rmSync(file, { force: true });
+  return {
+    tool: 'h2load',
+    done,
+    succeeded,
+    failed,
+    non2xx,
+    dataBytes,
+    seconds,
+    rps: seconds > 0 ? done / seconds : 0,
+    ...latencies,
+    bodiesSent,
+    cpuSeconds: run.cpuSeconds,
+    problems,
+  };
+}
+
+/** p50 / p99 / max from h2load's --log-file: start (µs), HTTP status (-1: failed), duration (µs). */
+function latencyLog(file: string, problems: string[]): { p50Ms: number; p99Ms: number; maxMs: number } {
+  if (!fs.existsSync(file)) {
+    problems.push('h2load wrote no request log');
+    return { p50Ms: NaN, p99Ms: NaN, maxMs: NaN };
+  }
+  const durations: number[] = [];
+  let bad = 0;
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    if (line === '') continue;
+    const [, status, micros] = line.split('\t');
+    if (status !== '200') bad++;
+    durations.push(Number(micros));
+  }
+  if (bad > 0) problems.push(`${bad} requests in the log did not end with HTTP 200`);
+  durations.sort((a, b) => a - b);
+  const at = (q: number) => (durations[Math.min(durations.length - 1, Math.ceil(q * durations.length) - 1)] ?? NaN) / 1000;
+  return { p50Ms: at(0.5), p99Ms: at(0.99), maxMs: at(1) };
+}

@@ -1,0 +1,309 @@
+import { EMPTY_FRAME, type ValueBlocks, updateBinary, updateJson, varint4 } from './bodies';
+import { lastSequence } from './events';
+import { grpcProbe } from './grpc-probe';
+import { type H2Mode, type H2Result, h2loadRun } from './h2load';
+import { type CpuUse, CpuWindow, RssWatch, waitForQuiet } from './proc';
+import { BENCH, METHODS, REST_PATH } from './settings';
+import { type WrkBody, type WrkResult, type WrkSpec, wrkRun } from './wrk';
+
+/** gRPC over HTTP/2 (h2load): an Update with a body of its own per request, or a Get. */
+export interface GrpcLoad {
+  readonly kind: 'grpc';
+  readonly port: number;
+  readonly call: 'update' | 'get';
+  readonly token?: string;
+}
+
+/** What an HTTP/1.1 (wrk) path sends. */
+export type HttpStyle = 'grpc-web-update' | 'rest-put' | 'rest-get' | 'connect-update' | 'connect-get';
+
+export interface HttpLoad {
+  readonly kind: 'http';
+  readonly port: number;
+  readonly style: HttpStyle;
+  readonly token?: string;
+}
+
+export interface PathSpec {
+  readonly id: string;
+  readonly label: string;
+  readonly group: string;
+  readonly load: GrpcLoad | HttpLoad;
+  /** The processes doing the serving (RSS and CPU are read for these). */
+  readonly serves: Readonly<Record<string, number>>;
+  /** The database whose log each Update appends to: the run's calls are checked against its events. */
+  readonly writesTo?: string;
+  /** Ids of the rows this one is compared with. */
+  readonly ceiling?: string;
+  readonly peer?: string;
+  /** Also run at half the maximum throughput (default true). */
+  readonly paced?: boolean;
+  /** Shorter runs (the growth and profile runs). */
+  readonly seconds?: number;
+}
+
+export interface RunSummary {
+  readonly requests: number;
+  readonly seconds: number;
+  readonly rps: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly cpu: CpuUse;
+}
+
+export interface PathResult {
+  readonly id: string;
+  readonly label: string;
+  readonly group: string;
+  readonly tool: 'h2load' | 'wrk';
+  readonly ceiling?: string;
+  readonly peer?: string;
+  readonly max: RunSummary;
+  /** Every maximum-throughput run when BENCH_REPEAT > 1 (`max` is the best). */
+  readonly attempts?: RunSummary[];
+  readonly half?: RunSummary & { readonly targetRps: number };
+  /** Peak RSS (MB) of each serving process over the warm-up, maximum and paced runs. */
+  readonly peakRssMb: Record<string, number>;
+  /** What was verified about every call. */
+  readonly checks: string[];
+  readonly problems: string[];
+  /** Before each run: how long it waited for the machine to quieten, and how busy it still was. */
+  readonly quietGates: Array<{ readonly run: string; readonly waitedMs: number; readonly busyCores: number }>;
+}
+
+export interface MeasureContext {
+  readonly workDir: string;
+  readonly shim: string;
+  readonly values: ValueBlocks;
+  readonly log: (line: string) => void;
+}
+
+type AnyResult = H2Result | WrkResult;
+
+const auth = (token: string | undefined): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
+
+/** The wrk request of an HTTP style. */
+function wrkRequest(load: HttpLoad, values: ValueBlocks): Omit<WrkSpec, 'seconds' | 'rps' | 'port'> {
+  const json = updateJson();
+  const jsonBody = (): WrkBody => ({
+    kind: 'vary',
+    before: Buffer.from(json.before),
+    after: Buffer.from(json.after),
+    encoding: 'decimal',
+    first: values.take(),
+  });
+  const connect = { 'content-type': 'application/json', 'connect-protocol-version': '1' };
+  switch (load.style) {
+    case 'grpc-web-update': {
+      const binary = updateBinary();
+      return {
+        method: 'POST',
+        path: METHODS.update,
+        headers: { 'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1', ...auth(load.token) },
+        body: { kind: 'vary', before: binary.before, after: binary.after, encoding: 'varint4', first: values.take() },
+        checkGrpcWeb: true,
+      };
+    }
+    case 'rest-put':
+      return { method: 'PUT', path: REST_PATH, headers: { 'content-type': 'application/json', ...auth(load.token) }, body: jsonBody(), checkGrpcWeb: false };
+    case 'rest-get':
+      return { method: 'GET', path: REST_PATH, headers: auth(load.token), body: { kind: 'none' }, checkGrpcWeb: false };
+    case 'connect-update':
+      return { method: 'POST', path: METHODS.update, headers: { ...connect, ...auth(load.token) }, body: jsonBody(), checkGrpcWeb: false };
+    case 'connect-get':
+      return {
+        method: 'POST',
+        path: METHODS.get,
+        headers: { ...connect, ...auth(load.token) },
+        body: { kind: 'static', body: Buffer.from('{}') },
+        checkGrpcWeb: false,
+      };
+  }
+}
+
+async function runOnce(spec: PathSpec, ctx: MeasureContext, mode: H2Mode): Promise<AnyResult> {
+  const load = spec.load;
+  if (load.kind === 'grpc') {
+    const headers = auth(load.token);
+    if (load.call === 'get') return h2loadRun({ port: load.port, path: METHODS.get, body: EMPTY_FRAME, headers, mode }, ctx.workDir, ctx.shim);
+    const binary = updateBinary();
+    return h2loadRun(
+      { port: load.port, path: METHODS.update, body: binary.frame, headers, vary: { offset: binary.offset, first: ctx.values.take() }, mode },
+      ctx.workDir,
+      ctx.shim,
+    );
+  }
+  const seconds = mode.kind === 'duration' ? mode.seconds : mode.requests / (mode.rps ?? 1);
+  const rps = mode.kind === 'count' ? mode.rps : undefined;
+  return wrkRun({ ...wrkRequest(load, ctx.values), port: load.port, seconds, rps }, ctx.workDir);
+}
+
+/** Whatever the run can tell about the calls, and the log's growth, as problems. */
+function verify(
+  run: AnyResult,
+  appended: number | undefined,
+  frameBytes: number | undefined,
+  exact: boolean,
+): string[] {
+  const problems = [...run.problems];
+  if (appended !== undefined) {
+    if (run.tool === 'h2load') {
+      const sent = run.bodiesSent ?? NaN;
+      if (exact && !(appended === run.done && sent === run.done)) {
+        problems.push(`${run.done} calls answered, ${sent} sent, but ${appended} events appended: some Updates failed or changed nothing`);
+      }
+      if (!exact && !(appended >= run.succeeded && appended <= sent)) {
+        problems.push(`${run.succeeded} calls succeeded, ${sent} sent, ${appended} events appended`);
+      }
+    } else if (!(appended >= run.done && appended <= run.sent)) {
+      problems.push(`${run.done} calls answered, ${run.sent} sent, but ${appended} events appended: some Updates failed or changed nothing`);
+    }
+  }
+  if (frameBytes !== undefined && run.tool === 'h2load') {
+    const expected = run.done * frameBytes;
+    const ok = exact ? run.dataBytes === expected : run.dataBytes >= run.succeeded * frameBytes;
+    if (!ok) problems.push(`${run.dataBytes} bytes of messages for ${run.done} calls of ${frameBytes} bytes each: some calls answered no message (a gRPC error)`);
+  }
+  return problems;
+}
+
+const summary = (run: AnyResult, cpu: CpuUse): RunSummary => ({
+  requests: run.done,
+  seconds: run.seconds,
+  rps: run.rps,
+  p50Ms: run.p50Ms,
+  p99Ms: run.p99Ms,
+  maxMs: run.maxMs,
+  cpu,
+});
+
+/** One call first, answered as every call of the run must be (also tells the size of a Get's answer). */
+async function probe(spec: PathSpec, ctx: MeasureContext): Promise<{ frameBytes?: number; problem?: string }> {
+  const load = spec.load;
+  if (load.kind === 'grpc') {
+    const isGet = load.call === 'get';
+    const body = isGet ? EMPTY_FRAME : updateBinary(ctx.values.take()).frame;
+    const result = await grpcProbe(load.port, isGet ? METHODS.get : METHODS.update, body, auth(load.token));
+    if (result.grpcStatus !== 0) return { problem: `probe call: grpc-status ${result.grpcStatus} ${result.grpcMessage}` };
+    // Answers to Gets (nothing changes during the run) and to the ceiling's constant Updates all have this size.
+    return { frameBytes: isGet || spec.writesTo === undefined ? result.data.length : undefined };
+  }
+  const request = wrkRequest(load, ctx.values);
+  let body: Buffer | undefined;
+  if (request.body.kind === 'static') body = request.body.body;
+  if (request.body.kind === 'vary') {
+    const value = request.body.first;
+    const middle = request.body.encoding === 'decimal' ? Buffer.from(String(value)) : varint4(value);
+    body = Buffer.concat([request.body.before, middle, request.body.after]);
+  }
+  const response = await fetch(`http://127.0.0.1:${load.port}${request.path}`, {
+    method: request.method,
+    headers: request.headers,
+    body: body && new Uint8Array(body),
+  });
+  const bytes = Buffer.from(await response.arrayBuffer());
+  if (response.status !== 200) return { problem: `probe call: HTTP ${response.status} ${bytes.toString('utf8').slice(0, 300)}` };
+  if (request.checkGrpcWeb && !/grpc-status:\s*0\r\n/.test(bytes.toString('latin1'))) {
+    return { problem: `probe call: no grpc-status 0 (headers grpc-status ${response.headers.get('grpc-status')} ${response.headers.get('grpc-message')})` };
+  }
+  return {};
+}
+
+/**
+ * Measures one path: a probe call, a warm-up run (which also sizes the
+ * measured h2load run), the run at maximum throughput, and a run paced at
+ * half of it for the latency there. Every call of every run is checked.
+ */
+export async function measurePath(spec: PathSpec, ctx: MeasureContext): Promise<PathResult> {
+  const tool = spec.load.kind === 'grpc' ? 'h2load' : 'wrk';
+  const seconds = spec.seconds ?? BENCH.seconds;
+  const checks = [
+    tool === 'h2load'
+      ? 'h2load: every request done, HTTP 200, no failed/errored streams'
+      : 'wrk: no socket errors or timeouts, no HTTP status >= 400',
+  ];
+  if (spec.load.kind === 'http' && spec.load.style === 'grpc-web-update') checks.push('each gRPC-Web body ends in a trailer with grpc-status 0');
+  if (spec.writesTo) checks.push('events appended = Updates answered (each call an effective change, hence OK)');
+  const problems: string[] = [];
+  const rss = new RssWatch(spec.serves);
+
+  const first = await probe(spec, ctx);
+  if (first.problem) problems.push(first.problem);
+  if (first.frameBytes !== undefined) checks.push(`every answer carries a ${first.frameBytes}-byte message (no gRPC error)`);
+
+  // Calls still in flight when a load generator stops are finished by the
+  // server after it exits: the log is read once it has stopped growing.
+  const settled = async (): Promise<number> => {
+    if (!spec.writesTo) return 0;
+    let last = lastSequence(spec.writesTo);
+    for (let i = 0; i < 100; i++) {
+      await sleep(50);
+      const now = lastSequence(spec.writesTo);
+      if (now === last) break;
+      last = now;
+    }
+    return last;
+  };
+  const before = settled;
+  const appendedSince = async (sequence: number) => (spec.writesTo ? (await settled()) - sequence : undefined);
+  const quietGates: PathResult['quietGates'] = [];
+  const quiet = async (what: string) => {
+    const gate = await waitForQuiet((busy) => ctx.log(`    waiting for the machine to quieten before the ${what} run (${busy.toFixed(2)} cores busy elsewhere)`));
+    quietGates.push({ run: what, waitedMs: Math.round(gate.waitedMs), busyCores: Math.round(gate.busyCores * 100) / 100 });
+  };
+
+  await quiet('warm-up');
+  let sequence = await before();
+  const warm = await runOnce(spec, ctx, { kind: 'duration', seconds: BENCH.warmupSeconds });
+  problems.push(...verify(warm, await appendedSince(sequence), first.frameBytes, false).map((p) => `warm-up: ${p}`));
+
+  // h2load runs an exact number of requests (so events can be matched one
+  // for one), sized from the warm-up's rate; wrk runs for a time.
+  const mode: H2Mode = tool === 'h2load' ? { kind: 'count', requests: Math.max(1000, Math.round(warm.rps * seconds)) } : { kind: 'duration', seconds };
+  // BENCH_REPEAT runs; the best one counts (a disturbance only ever slows a run).
+  const attempts: Array<{ run: AnyResult; cpu: CpuUse }> = [];
+  for (let i = 0; i < BENCH.repeat; i++) {
+    await quiet('maximum-throughput');
+    sequence = await before();
+    const window = new CpuWindow(spec.serves);
+    const run = await runOnce(spec, ctx, mode);
+    attempts.push({ run, cpu: window.stop(run.cpuSeconds) });
+    problems.push(...verify(run, await appendedSince(sequence), first.frameBytes, tool === 'h2load'));
+    ctx.log(`  ${spec.label}: ${run.rps.toFixed(0)} req/s, p50 ${run.p50Ms.toFixed(2)} ms, p99 ${run.p99Ms.toFixed(2)} ms`);
+  }
+  const best = attempts.sort((a, b) => b.run.rps - a.run.rps)[0]!;
+  const [max, maxCpu] = [best.run, best.cpu];
+
+  let half: PathResult['half'];
+  if (spec.paced !== false && max.rps > 0) {
+    const targetRps = max.rps / 2;
+    await quiet('paced');
+    sequence = await before();
+    const cpu = new CpuWindow(spec.serves);
+    const paced = await runOnce(spec, ctx, { kind: 'count', requests: Math.max(100, Math.round(targetRps * BENCH.pacedSeconds)), rps: targetRps });
+    const pacedCpu = cpu.stop(paced.cpuSeconds);
+    problems.push(...verify(paced, await appendedSince(sequence), first.frameBytes, tool === 'h2load').map((p) => `paced: ${p}`));
+    half = { ...summary(paced, pacedCpu), targetRps };
+    ctx.log(`    at ${targetRps.toFixed(0)} req/s (half): ${paced.rps.toFixed(0)} req/s, p99 ${paced.p99Ms.toFixed(2)} ms`);
+  }
+  const peakRssMb = rss.stop();
+  for (const problem of problems) ctx.log(`  PROBLEM ${spec.label}: ${problem}`);
+  return {
+    id: spec.id,
+    label: spec.label,
+    group: spec.group,
+    tool,
+    ceiling: spec.ceiling,
+    peer: spec.peer,
+    max: summary(max, maxCpu),
+    attempts: attempts.length > 1 ? attempts.map((a) => summary(a.run, a.cpu)) : undefined,
+    half,
+    peakRssMb,
+    checks,
+    problems,
+    quietGates,
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

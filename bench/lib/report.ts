@@ -1,0 +1,313 @@
+import type { FsyncProbe } from './disk';
+import type { Seeded } from './events';
+import type { MachineInfo } from './machine';
+import type { PathResult } from './measure';
+import type { StartupTiming } from './startup';
+import { type ProfileSummary, profileMarkdown } from '../profile-summary';
+import type { BENCH, LOAD } from './settings';
+
+export interface GrowthResults {
+  readonly seeded: Seeded;
+  /** First start on an empty folder (creates the database), spawn to "serving gRPC". */
+  readonly firstStartMs: number;
+  readonly emptyStartups: StartupTiming[];
+  readonly bigStartups: StartupTiming[];
+  /** PRAGMA quick_check on the big database, timed on its own (median). */
+  readonly bigQuickCheckMs: number;
+  /** Spawn to exit of `node -e require('dist/src/server.js')` (median). */
+  readonly serverModulesMs: number;
+  readonly paths: PathResult[];
+  readonly problems: string[];
+}
+
+export interface ProfileResult {
+  readonly id: string;
+  readonly label: string;
+  readonly file: string;
+  readonly run: PathResult;
+  readonly summary: ProfileSummary | undefined;
+}
+
+export interface BenchResults {
+  readonly machine: MachineInfo;
+  /** fsync latency of the disk under the data folders, before and after the runs. */
+  readonly disk: { readonly start: FsyncProbe; readonly end: FsyncProbe };
+  readonly settings: { readonly bench: typeof BENCH; readonly load: typeof LOAD };
+  readonly paths: PathResult[];
+  readonly growth: GrowthResults;
+  readonly profiles: ProfileResult[];
+  readonly durationSeconds: number;
+}
+
+export interface TargetResult {
+  readonly target: string;
+  readonly measured: string;
+  readonly met: boolean;
+}
+
+const num = (n: number | undefined, digits = 0): string =>
+  n === undefined || !Number.isFinite(n) ? 'n/a' : n.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const ms = (n: number | undefined): string => num(n, n !== undefined && n < 10 ? 2 : 1);
+const ratio = (a: number | undefined, b: number | undefined): number | undefined =>
+  a === undefined || b === undefined || b === 0 ? undefined : a / b;
+const times = (r: number | undefined): string => (r === undefined ? '' : `${r.toFixed(2)}×`);
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** CPU used by other processes during a run above which its numbers are suspect (of 2 cores). */
+const DISTURBED_CORES = 0.15;
+const disturbed = (p: PathResult): boolean =>
+  p.max.cpu.other > DISTURBED_CORES || (p.half !== undefined && p.half.cpu.other > DISTURBED_CORES);
+
+/** Our own paths: what the targets about latency and memory are about. */
+const isOurs = (p: PathResult) => !p.id.startsWith('ceiling-') && !p.id.startsWith('peer-');
+
+/** The stated targets, each judged from the measurements. */
+export function targetResults(results: BenchResults): TargetResult[] {
+  const byId = new Map(results.paths.map((p) => [p.id, p]));
+  const rps = (id: string) => byId.get(id)?.max.rps;
+  const out: TargetResult[] = [];
+  const atLeast = (target: string, a: string, b: string, min: number, extra = '') => {
+    const r = ratio(rps(a), rps(b));
+    out.push({
+      target,
+      measured: `${times(r)} (${num(rps(a))} vs ${num(rps(b))} req/s)${extra}`,
+      met: r !== undefined && r >= min,
+    });
+  };
+  atLeast('gRPC Update (durable) ≥ 0.6× the gRPC ceiling', 'grpc-update', 'ceiling-grpc-update', 0.6);
+  atLeast(
+    'gRPC Get ≥ 0.85× the ceiling (the ceiling answering Get)',
+    'grpc-get',
+    'ceiling-grpc-get',
+    0.85,
+    `; ${times(ratio(rps('grpc-get'), rps('ceiling-grpc-update')))} the ceiling answering Update`,
+  );
+  atLeast("gRPC-Web Update, gateway in process ≥ 2× the peer's gRPC-Web", 'inproc-grpcweb-update', 'peer-grpcweb-update', 2);
+  atLeast('gRPC-Web Update, gateway in process ≥ 0.5× our gRPC Update', 'inproc-grpcweb-update', 'grpc-update', 0.5);
+  atLeast("REST PUT ≥ 1.5× the peer's Connect JSON Update", 'inproc-rest-put', 'peer-connect-update', 1.5);
+  atLeast(
+    'REST GET ≥ 0.3× the HTTP ceiling (the ceiling answering GET)',
+    'inproc-rest-get',
+    'ceiling-http-get',
+    0.3,
+    `; ${times(ratio(rps('inproc-rest-get'), rps('ceiling-http-put')))} the ceiling answering PUT`,
+  );
+
+  const ours = results.paths.filter(isOurs);
+  const slow = ours.filter((p) => !(p.half && p.half.p99Ms <= 5));
+  const worst = [...ours].sort((a, b) => (b.half?.p99Ms ?? Infinity) - (a.half?.p99Ms ?? Infinity))[0];
+  out.push({
+    target: 'p99 at half of each path’s maximum throughput ≤ 5 ms (our paths)',
+    measured:
+      slow.length === 0
+        ? `all ${ours.length} within; worst ${worst?.label} ${ms(worst?.half?.p99Ms)} ms`
+        : `${slow.length} of ${ours.length} over: ${slow.map((p) => `${p.label} ${ms(p.half?.p99Ms)} ms`).join('; ')}`,
+    met: slow.length === 0,
+  });
+
+  const serverPeaks = [...ours, ...results.growth.paths].map((p) => ({ label: p.label, mb: p.peakRssMb['server'] ?? 0 }));
+  const peak = serverPeaks.sort((a, b) => b.mb - a.mb)[0];
+  out.push({
+    target: 'server peak RSS under load ≤ 150 MB',
+    measured: `peak ${num(peak?.mb)} MB (under ${peak?.label})`,
+    met: peak !== undefined && peak.mb <= 150,
+  });
+
+  const g = results.growth;
+  const events = g.seeded.events.toLocaleString('en');
+  const startLog = median(g.bigStartups.map((s) => s.logMs));
+  const startHealth = median(g.bigStartups.map((s) => s.healthMs));
+  out.push({
+    target: `start-up to SERVING ≤ 1 s with ${events} events`,
+    measured: `${num(startLog)} ms to "serving gRPC", ${num(startHealth)} ms to health SERVING (median of ${g.bigStartups.length})`,
+    met: Math.max(startLog, startHealth) <= 1000,
+  });
+  const bigUpdate = bestOf(g.paths, 'big-grpc-update')?.max.rps;
+  const emptyUpdate = bestOf(g.paths, 'empty-grpc-update')?.max.rps;
+  const r = ratio(bigUpdate, emptyUpdate);
+  out.push({
+    target: `Update throughput with ${events} events within 10% of an empty log`,
+    measured: `${times(r)} (${num(bigUpdate)} vs ${num(emptyUpdate)} req/s, better of 2 runs each)`,
+    met: r !== undefined && r >= 0.9,
+  });
+  return out;
+}
+
+function pathsTable(results: BenchResults): string[] {
+  const byId = new Map(results.paths.map((p) => [p.id, p]));
+  const lines = [
+    '| path | req/s | p50 ms | p99 ms | server CPU (cores) | peak RSS MB | × ceiling | × peer | at half max: req/s → p99 ms | other load (cores): max / half |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  let group = '';
+  for (const p of results.paths) {
+    if (p.group !== group) {
+      group = p.group;
+      lines.push(`| **${group}** | | | | | | | | | |`);
+    }
+    const serverCpu = Object.entries(p.max.cpu.servers)
+      .map(([name, cores]) => (Object.keys(p.max.cpu.servers).length > 1 ? `${name} ${cores.toFixed(2)}` : cores.toFixed(2)))
+      .join(' + ');
+    const rss = Object.entries(p.peakRssMb)
+      .map(([name, mb]) => (Object.keys(p.peakRssMb).length > 1 ? `${name} ${num(mb)}` : num(mb)))
+      .join(' + ');
+    const ceiling = p.ceiling ? times(ratio(p.max.rps, byId.get(p.ceiling)?.max.rps)) : '';
+    const peer = p.peer ? times(ratio(p.max.rps, byId.get(p.peer)?.max.rps)) : '';
+    const half = p.half ? `${num(p.half.rps)} → ${ms(p.half.p99Ms)}` : '';
+    const failed = p.problems.length > 0 ? ' **(FAILED)**' : '';
+    const other = `${p.max.cpu.other.toFixed(2)}${p.half ? ` / ${p.half.cpu.other.toFixed(2)}` : ''}${disturbed(p) ? ' ⚠' : ''}`;
+    lines.push(
+      `| ${p.label}${failed} | ${num(p.max.rps)} | ${ms(p.max.p50Ms)} | ${ms(p.max.p99Ms)} | ${serverCpu} | ${rss} | ${ceiling} | ${peer} | ${half} | ${other} |`,
+    );
+  }
+  return lines;
+}
+
+/** The run of `id` with the highest throughput (repeated runs). */
+function bestOf(paths: readonly PathResult[], id: string): PathResult | undefined {
+  return paths.filter((p) => p.id === id).sort((a, b) => b.max.rps - a.max.rps)[0];
+}
+
+function growthTable(results: BenchResults): string[] {
+  const g = results.growth;
+  const row = (tag: string, label: string, startups: StartupTiming[]) => {
+    const update = bestOf(g.paths, `${tag}-grpc-update`);
+    const get = bestOf(g.paths, `${tag}-grpc-get`);
+    const all = (id: string) => g.paths.filter((p) => p.id === id).map((p) => num(p.max.rps)).join(', ');
+    const failed = g.paths.some((p) => p.id.startsWith(`${tag}-`) && p.problems.length > 0) ? ' **(FAILED)**' : '';
+    const rss = Math.max(...g.paths.filter((p) => p.id.startsWith(`${tag}-`)).map((p) => p.peakRssMb['server'] ?? 0));
+    return `| ${label}${failed} | ${num(update?.max.rps)} (${all(`${tag}-grpc-update`)}) | ${ms(update?.max.p99Ms)} | ${num(get?.max.rps)} (${all(`${tag}-grpc-get`)}) | ${ms(get?.max.p99Ms)} | ${num(rss)} | ${num(median(startups.map((s) => s.logMs)))} (${startups.map((s) => num(s.logMs)).join(', ')}) | ${num(median(startups.map((s) => s.healthMs)))} |`;
+  };
+  return [
+    '| log | Update req/s: best (runs) | Update p99 ms | Get req/s: best (runs) | Get p99 ms | peak RSS MB | start-up to "serving gRPC", ms: median (runs) | to health SERVING, ms (median) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    row('empty', 'empty (a few events at start)', g.emptyStartups),
+    row('big', `${g.seeded.events.toLocaleString('en')} events (${num(g.seeded.fileMb)} MB database)`, g.bigStartups),
+  ];
+}
+
+const diskLine = (d: FsyncProbe): string => `${num(d.fsyncsPerSecond)}/s, p50 ${ms(d.p50Ms)} ms, p99 ${ms(d.p99Ms)} ms`;
+
+/** BENCHMARKS.md, regenerated by every `npm run bench`. */
+export function reportMarkdown(results: BenchResults): string {
+  const m = results.machine;
+  const targets = targetResults(results);
+  const met = targets.filter((t) => t.met).length;
+  const problems = [...results.paths, ...results.growth.paths].filter((p) => p.problems.length > 0);
+  const s = results.settings.bench;
+  const lines: string[] = [
+    '# Benchmarks',
+    '',
+    '<!-- Generated by `npm run bench` (bench/run.ts); edits are overwritten. -->',
+    '',
+    `Run ${m.date} on commit ${m.commit}, in ${num(results.durationSeconds)} s. Raw numbers: \`bench/out/results.json\`.`,
+    '',
+    problems.length === 0
+      ? 'Every call of every run was checked and answered OK (see *Method*).'
+      : `**${problems.length} path(s) FAILED their checks**: ${problems.map((p) => `${p.label}: ${p.problems.join('; ')}`).join(' — ')}`,
+    '',
+    '## Machine',
+    '',
+    '| | |',
+    '|---|---|',
+    `| CPU | ${m.cpu}, ${m.cores} cores |`,
+    `| memory | ${m.memoryGb} GB |`,
+    `| OS | ${m.kernel} |`,
+    `| Node | ${m.node} |`,
+    `| load generators | ${m.tools['h2load']}; ${m.tools['wrk']} |`,
+    `| packages | ${Object.entries(m.packages).map(([name, version]) => `${name} ${version}`).join(', ')} |`,
+    `| load average at start | ${m.loadAverageAtStart.join(', ')} |`,
+    `| disk: 4 KiB write + fsync | ${diskLine(results.disk.start)} at start; ${diskLine(results.disk.end)} at the end |`,
+    '',
+    '## Targets',
+    '',
+    `${met} of ${targets.length} met.`,
+    '',
+    '| target | measured | met |',
+    '|---|---|---|',
+    ...targets.map((t) => `| ${t.target} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`),
+    '',
+    '## Throughput and latency',
+    '',
+    `Each path: ${s.warmupSeconds} s warm-up, then the maximum-throughput run (${s.seconds} s${s.repeat > 1 ? `, best of ${s.repeat}` : ''}), then a run paced at half of that (${s.pacedSeconds} s). ` +
+      `gRPC paths: h2load -t${results.settings.load.h2.threads} -c${results.settings.load.h2.clients} -m${results.settings.load.h2.streams} (${results.settings.load.h2.clients * results.settings.load.h2.streams} calls in flight). ` +
+      `HTTP paths: wrk -t${results.settings.load.http.threads} -c${results.settings.load.http.connections} (HTTP/1.1 keep-alive, ${results.settings.load.http.connections} calls in flight). ` +
+      '"× ceiling" divides by the ceiling answering the same method (Update or PUT by the one answering Update/PUT, Get by the one answering Get); ' +
+      '"× peer" by connect-node doing the same call over the same core (gRPC by gRPC, gRPC-Web by gRPC-Web, REST by Connect JSON). ' +
+      '"other load" is CPU used during the maximum and the half-load run by processes that are not part of the bench (other users of the machine), in cores; ' +
+      `⚠ marks rows where it exceeded ${DISTURBED_CORES} of the 2 cores: their numbers are lower (throughput) or higher (latency) than on a quiet machine. ` +
+      'Before each run the bench waits (up to 30 s) for the machine to quieten.',
+    '',
+    ...pathsTable(results),
+    '',
+    '## Cost as work grows',
+    '',
+    `The same gRPC runs (no paced run) on a server with an empty log and on one whose log holds ${results.growth.seeded.events.toLocaleString('en')} events ` +
+      `(written straight into SQLite in ${num(results.growth.seeded.seconds, 1)} s: one prepared INSERT in one transaction, payloads as the service writes them, projection moved to the last one), ` +
+      'both freshly started and measured in alternation, twice: the better run of each counts (a busy neighbour only ever makes a run slower). ' +
+      `Start-up (${results.growth.bigStartups.length} start${results.growth.bigStartups.length === 1 ? '' : 's'} each, on the stopped server's folder) is timed from spawn to the "serving gRPC" log line and to the first grpc.health.v1 Check answering SERVING (polled every 5 ms). ` +
+      `The first start on an empty folder (creating the database and the owner token) took ${num(results.growth.firstStartMs)} ms. ` +
+      `Timed on their own: PRAGMA quick_check, which the server runs at every start, takes ${num(results.growth.bigQuickCheckMs)} ms on the ${num(results.growth.seeded.fileMb)} MB database; ` +
+      `loading the server's modules (\`node -e "require('dist/src/server.js')"\`, spawn to exit) takes ${num(results.growth.serverModulesMs)} ms.`,
+    '',
+    ...growthTable(results),
+    '',
+  ];
+
+  if (results.profiles.length > 0) {
+    lines.push(
+      '## Where the time goes',
+      '',
+      'The server run with `node --cpu-prof --cpu-prof-interval 250` under the same load as above (warm-up and maximum-throughput run; profiling slows it). ' +
+        'Self time per function (name and file:line; the project\'s own code is mapped back to its TypeScript source through the source maps) and per package, as shares of the time the main thread was busy. ' +
+        'Profiles: `bench/out/profiles/*.cpuprofile` (open in Chrome DevTools or speedscope); `node dist/bench/profile-summary.js <file> [top]` prints these tables.',
+      '',
+    );
+    for (const p of results.profiles) {
+      lines.push(`### ${p.label} (${num(p.run.max.rps)} req/s while profiled)`, '');
+      lines.push(p.summary ? profileMarkdown(p.summary) : `No profile was written (${p.file}).`, '');
+    }
+  }
+
+  lines.push(
+    '## Method',
+    '',
+    '`npm run bench` builds the service and the bench (bench/tsconfig.json → dist/bench) and runs `node dist/bench/run.js`. ' +
+      'Each server is a child process on 127.0.0.1 with a fresh temporary data folder: our server (`dist/src/main.js`, WAL, synchronous=FULL, group commit), ' +
+      'the standalone gateway (`dist/src/gateway-main.js --upstream` to our gRPC port), the ceilings and the peer (bench/servers/). ' +
+      'Our server and gateway run with their defaults (LOG_LEVEL=info), stdout to a pipe the orchestrator drains without parsing once they are up. ' +
+      'The load generator, the server and this orchestrator share the machine; the load generators run one thread each.',
+    '',
+    '- **Ceilings.** gRPC: a bare @grpc/grpc-js server built with proto-loader from `gen/descriptors.binpb`, answering UpdateOIDCSettings and GetOIDCSettings with a constant message (no auth, no storage). ' +
+      'HTTP: a bare `node:http` server that reads the body, `JSON.parse`s it and answers a constant JSON of the real shape.',
+    '- **Peer.** @connectrpc/connect-node (`connectNodeAdapter`, `AdminService` from gen/es) over the service\'s own core: `adminServiceMethods` on an `OidcSettingsService` and `Tokens` on its own SQLite database, ' +
+      'with the token check and the permission from the method\'s auth_option, as our dispatcher does. gRPC-Web and Connect JSON over HTTP/1.1, gRPC over h2c.',
+    '- **Every Update is an effective change.** Each request carries an access token lifetime of its own (values from disjoint ranges per run, never repeated), so each appends an event whatever order concurrent calls reach the writer in. ' +
+      'wrk builds each body in Lua. h2load posts one file for every request, so `bench/vary-body.c` (compiled to bench/out/vary-body.so and LD_PRELOADed into h2load) wraps `pread(2)`: each time h2load reads the body from offset 0 for a new stream, ' +
+      'the 4-byte protobuf varint of the lifetime is replaced by the next value (same length, so content-length and the gRPC frame stay valid).',
+    '- **Every call is checked.** h2load sees HTTP statuses only, so: every h2load run sends an exact number of requests (sized from the warm-up\'s rate) and must report all done, HTTP 200, none failed; ' +
+      'for Updates the events appended to the log (difference of MAX(sequence)) must equal the calls answered and the bodies the shim handed out — a call answered with a gRPC error writes nothing; ' +
+      'for Gets and the ceilings every answer must carry a message of the size a probe call returned (a gRPC error answers headers only, no message). ' +
+      'wrk: no socket errors, timeouts or HTTP statuses ≥ 400 (REST and Connect map errors to those); gRPC-Web bodies are checked in Lua for a trailer with grpc-status 0; for Updates, events appended ≥ responses. ' +
+      'A failed check marks the row FAILED and makes `npm run bench` exit 1.',
+    `- **Latency.** h2load: p50/p99 from its per-request log (\`--log-file\`); wrk: from its latency histogram (Lua \`done()\`). Both measure from sending a request to the end of its response.`,
+    '- **Half of maximum throughput.** h2load: `--rps` (per client: the half rate divided by the 10 clients), same connections and streams, an exact number of requests. ' +
+      'h2load 1.52 paces each client with a timer of period max(10 ms, 1/rps) that sends whatever is due at once; clients that connect together fire together, ' +
+      'i.e. bursts of rate/100 requests every 10 ms, and the queue each burst builds alone puts the p99 near 5 ms at half load (measured: p50 4.5 ms on the bare ceiling). ' +
+      'So the clients connect one at a time spread over one period (`-r 1 --rate-period <period/10>ms`), which interleaves their timers into an even pace (ceiling p50 then 0.9 ms). ' +
+      'wrk cannot pace (and wrk2 is not available), so the generated Lua script paces it: `delay()` claims the next slot of a fixed schedule at the half rate and waits for it (ms resolution; a schedule > 50 ms behind restarts instead of bursting). ' +
+      'Same 50 connections. h2load\'s pacing is open-loop up to 10 streams per connection; wrk\'s is closed-loop per connection (a request waits for a free connection), ' +
+      'so its p99 leaves out time a request would have queued had it been sent on schedule; with 50 connections at half load that is rare.',
+    '- **Peak RSS.** The kernel\'s high-water mark (VmHWM) of each serving process, reset (`echo 5 > /proc/<pid>/clear_refs`) before the path\'s warm-up and read after its paced run; VmRSS sampled every 50 ms as a fallback. ' +
+      'Servers are long-lived across paths, as in production, so a later path\'s peak includes memory an earlier one left.',
+    '- **CPU.** From /proc: the servers\' utime+stime, the load generator\'s rusage (through bash `times`), and the machine\'s busy time less both and this orchestrator ("other load").',
+    '- **Knobs.** `BENCH_SECONDS` (default 5), `BENCH_WARMUP_SECONDS` (2), `BENCH_PACED_SECONDS` (4), `BENCH_EVENTS` (1000000), `BENCH_STARTUPS` (3), ' +
+      '`BENCH_REPEAT` (1: maximum-throughput runs per path, the best counts; 3 gives steadier numbers for before/after comparisons), `BENCH_PROFILE=0` skips profiling.',
+    '',
+  );
+  return `${lines.join('\n')}\n`;
+}
