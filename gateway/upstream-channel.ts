@@ -68,7 +68,9 @@ export function upstreamChannel(target: string, options: UpstreamOptions = {}): 
         }
       });
       const cancel = () => pending.cancel();
-      request.signal?.addEventListener('abort', cancel, { once: true });
+      const signal = request.signal;
+      if (signal?.aborted) cancel();
+      else signal?.addEventListener('abort', cancel, { once: true });
     });
 
   return {

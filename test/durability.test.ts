@@ -59,8 +59,8 @@ function expectAllDurable(dataDir: string, acked: Acked[]) {
   for (const { sequence, access } of acked) {
     const event = events.get(sequence);
     expect(event?.type).toBe('instance.oidc.settings.changed');
-    const payload = JSON.parse(event!.payload) as { new: { accessTokenLifetime: { seconds: string } } };
-    expect(payload.new.accessTokenLifetime.seconds).toBe(String(access));
+    const payload = JSON.parse(event!.payload) as { new: { accessTokenLifetime: string } };
+    expect(payload.new.accessTokenLifetime).toBe(`${access}s`);
   }
   // Sequences have no gaps: the log is exactly 1..n.
   const sequences = [...events.keys()];

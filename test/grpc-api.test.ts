@@ -214,10 +214,10 @@ describe('seeded instance', () => {
       expect(event['type']).toBe('instance.oidc.settings.changed');
       const payload = JSON.parse(event['payload'] as string) as { old: unknown; new: unknown };
       expect(payload.new).toEqual({
-        accessTokenLifetime: { seconds: '11', nanos: 0 },
-        idTokenLifetime: { seconds: '12', nanos: 0 },
-        refreshTokenIdleExpiration: { seconds: '13', nanos: 0 },
-        refreshTokenExpiration: { seconds: '14', nanos: 0 },
+        accessTokenLifetime: '11s',
+        idTokenLifetime: '12s',
+        refreshTokenIdleExpiration: '13s',
+        refreshTokenExpiration: '14s',
       });
       expect(payload.old).not.toBeNull();
     });

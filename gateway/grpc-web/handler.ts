@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bodyRead } from '../body';
+import { Departure } from '../departure';
 import { Codes, GatewayError } from '../errors';
 import { headersToMetadata } from '../metadata';
 import type { UnaryCall, UnaryCallResult } from '../unary-call';
@@ -51,20 +52,18 @@ export async function grpcWebHandle(
     throw error;
   }
 
-  const abort = new AbortController();
-  const onClose = () => {
-    if (!response.writableEnded) abort.abort();
-  };
-  response.once('close', onClose);
+  const departure = new Departure(response);
   const result = await options.call({
     method,
     metadata: headersToMetadata(request.headers),
     message,
     deadline,
-    signal: abort.signal,
+    get signal() {
+      return departure.signal;
+    },
   });
-  response.off('close', onClose);
-  if (!abort.signal.aborted) respond(response, type, result);
+  departure.done();
+  if (!departure.happened) respond(response, type, result);
   return { protocol, code: result.code, annotations: result.annotations };
 }
 

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from '@bufbuild/protobuf';
 import { bodyRead } from '../body';
+import { Departure } from '../departure';
 import { Codes, GatewayError } from '../errors';
 import { codeToHttpStatus } from '../http-status';
 import { headersToMetadata } from '../metadata';
@@ -39,20 +40,18 @@ export async function restHandle(
   const body = route.body === '' ? Buffer.alloc(0) : await bodyRead(request, options.maxBodyBytes);
   const message = requestTranscode(route, bindings, query, body, options.registry);
 
-  const abort = new AbortController();
-  const onClose = () => {
-    if (!response.writableEnded) abort.abort();
-  };
-  response.once('close', onClose);
+  const departure = new Departure(response);
   const result = await options.call({
-    method: `/${route.method.parent.typeName}/${route.method.name}`,
+    method: route.grpcPath,
     metadata: headersToMetadata(request.headers),
     message,
     deadline,
-    signal: abort.signal,
+    get signal() {
+      return departure.signal;
+    },
   });
-  response.off('close', onClose);
-  if (abort.signal.aborted) return result;
+  departure.done();
+  if (departure.happened) return result;
 
   if (result.code === 0 && result.response) {
     send(response, 200, responseTranscode(route, result.response, options.registry));

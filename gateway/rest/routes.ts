@@ -8,6 +8,8 @@ import { fieldNamed } from './transcode';
 /** One HTTP binding of a method, compiled once at start. */
 export interface Route {
   readonly httpMethod: string;
+  /** The method's gRPC path, "/package.Service/Method". */
+  readonly grpcPath: string;
   readonly template: CompiledPathTemplate;
   readonly method: DescMethod;
   /** "" (no body), "*" (the whole request), or a top-level request field name. */
@@ -104,6 +106,7 @@ function routeOf(method: DescMethod, rule: HttpRule, prefix: string): Route | un
   }
   return {
     httpMethod,
+    grpcPath: `/${method.parent.typeName}/${method.name}`,
     template,
     method,
     body: rule.body,

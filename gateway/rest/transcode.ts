@@ -68,8 +68,24 @@ export function requestTranscode(
   }
 }
 
+/**
+ * The JSON made from a response, by the very bytes object it was made from:
+ * an in-process core that hands back the same encoded answer while nothing
+ * changed (a cached Get) is answered without decoding and encoding again.
+ * Bytes from an upstream are new each call and simply miss.
+ */
+const jsonOfBytes = new WeakMap<Uint8Array, { readonly route: Route; readonly json: string }>();
+
 /** Response message -> JSON, the whole message or its response_body field. */
 export function responseTranscode(route: Route, bytes: Uint8Array, registry: Registry): string {
+  const cached = jsonOfBytes.get(bytes);
+  if (cached?.route === route) return cached.json;
+  const json = responseJson(route, bytes, registry);
+  jsonOfBytes.set(bytes, { route, json });
+  return json;
+}
+
+function responseJson(route: Route, bytes: Uint8Array, registry: Registry): string {
   const output = route.method.output;
   const message = fromBinary(output, bytes);
   if (route.responseBody === '') return toJsonString(output, message, { registry });

@@ -1,13 +1,12 @@
 import type { Database } from 'better-sqlite3';
 import type { Principal } from '../domain/access';
-import type { Duration } from '../domain/duration';
+import { durationText } from '../domain/duration';
 import {
   type Details,
   ErrorIds,
   type LifetimesInput,
   type OidcLifetimes,
   type OidcSettings,
-  LIFETIME_FIELDS,
   lifetimesEqual,
   settingsAlreadyExist,
   settingsNotFound,
@@ -59,6 +58,10 @@ export class OidcSettingsService {
       db,
       { sequence: this.events.lastSequence(instanceId), settings: this.projection.get(instanceId) },
       {
+        // Only the last state of a batch reaches the projection: one row write per commit.
+        persist: (state) => {
+          if (state.settings) this.projection.put(instanceId, state.settings);
+        },
         onCommit:
           onCommit &&
           ((c) => onCommit({ durationMs: c.durationMs, writes: c.writes, events: Number(c.after.sequence - c.before.sequence) })),
@@ -120,13 +123,16 @@ export class OidcSettingsService {
       actor: principal.tokenId,
       createdAt: now,
     });
-    this.projection.put(this.instanceId, settings);
     return { state: { sequence, settings }, result: settings.details };
   }
 }
 
-/** Lifetimes as the event log stores them: exact seconds and nanos. */
-export function lifetimesPayload(l: OidcLifetimes): Record<string, { seconds: string; nanos: number }> {
-  const json = (d: Duration) => ({ seconds: d.seconds.toString(), nanos: d.nanos });
-  return Object.fromEntries(LIFETIME_FIELDS.map(([key]) => [key, json(l[key])]));
+/** Lifetimes as the event log stores them: exact, in Duration's text form ("43200s", "1.5s"). */
+export function lifetimesPayload(l: OidcLifetimes): Record<keyof OidcLifetimes, string> {
+  return {
+    accessTokenLifetime: durationText(l.accessTokenLifetime),
+    idTokenLifetime: durationText(l.idTokenLifetime),
+    refreshTokenIdleExpiration: durationText(l.refreshTokenIdleExpiration),
+    refreshTokenExpiration: durationText(l.refreshTokenExpiration),
+  };
 }

@@ -34,6 +34,11 @@ export class Writer<S> {
     initial: S,
     private readonly options: {
       readonly maxBatch?: number;
+      /**
+       * Writes what a batch leaves behind (e.g. a projection of the state),
+       * once per batch, inside its transaction, when the state changed.
+       */
+      readonly persist?: (state: S) => void;
       /** After each commit: its duration, the writes it held, the states before and after. */
       readonly onCommit?: (commit: { durationMs: number; writes: number; before: S; after: S }) => void;
     } = {},
@@ -87,6 +92,7 @@ export class Writer<S> {
             outcomes.push({ ok: false, error });
           }
         }
+        if (working !== before) this.options.persist?.(working);
       })();
     } catch (error) {
       const failure = AppError.from(error);

@@ -20,6 +20,24 @@ export function hours(h: number): Duration {
   return duration(BigInt(h) * 3600n);
 }
 
+/**
+ * Seconds with a fraction of 0, 3, 6 or 9 digits and an "s", as
+ * google.protobuf.Duration is written in JSON: "43200s", "1.500s",
+ * "0.000000001s", "-2.5s" reads "-2.500s". For the event log; the API's
+ * JSON is left to the protobuf runtime.
+ */
+export function durationText(d: Duration): string {
+  const negative = d.seconds < 0n || d.nanos < 0;
+  const seconds = (d.seconds < 0n ? -d.seconds : d.seconds).toString();
+  const nanos = Math.abs(d.nanos);
+  let fraction = '';
+  if (nanos !== 0) {
+    const digits = nanos.toString().padStart(9, '0');
+    fraction = `.${digits.endsWith('000000') ? digits.slice(0, 3) : digits.endsWith('000') ? digits.slice(0, 6) : digits}`;
+  }
+  return `${negative ? '-' : ''}${seconds}${fraction}s`;
+}
+
 export function durationEquals(a: Duration, b: Duration): boolean {
   return a.seconds === b.seconds && a.nanos === b.nanos;
 }

@@ -1,4 +1,4 @@
-import { create } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import {
   AddOIDCSettingsResponseSchema,
   AdminService,
@@ -6,16 +6,26 @@ import {
   UpdateOIDCSettingsResponseSchema,
 } from '../../gen/es/zitadel/admin_pb';
 import type { OidcSettingsService } from '../app/oidc-settings-service';
+import type { OidcSettings } from '../domain/oidc-settings';
 import { detailsToProto, lifetimesFromRequest, settingsToProto } from './converters';
 import { type MethodImpl, unary } from './dispatcher';
 
 /** zitadel.admin.v1.AdminService: three thin handlers over the settings service. */
 export function adminServiceMethods(settings: OidcSettingsService): MethodImpl[] {
   const { method } = AdminService;
+  // Reads vastly outnumber writes: the encoded answer is kept until a commit
+  // replaces the settings object it was made from.
+  let encodedFrom: OidcSettings | undefined;
+  let encoded = new Uint8Array();
   return [
-    unary(method.getOIDCSettings, () =>
-      create(GetOIDCSettingsResponseSchema, { settings: settingsToProto(settings.get()) }),
-    ),
+    unary(method.getOIDCSettings, () => {
+      const current = settings.get();
+      if (current !== encodedFrom) {
+        encoded = toBinary(GetOIDCSettingsResponseSchema, create(GetOIDCSettingsResponseSchema, { settings: settingsToProto(current) }));
+        encodedFrom = current;
+      }
+      return encoded;
+    }),
     unary(method.addOIDCSettings, async (request, principal) =>
       create(AddOIDCSettingsResponseSchema, {
         details: detailsToProto(await settings.add(principal, lifetimesFromRequest(request))),

@@ -20,10 +20,16 @@ export interface MethodImpl {
   handle(request: unknown, principal: Principal): unknown;
 }
 
+/**
+ * A handler answers with a response message, or with one already encoded
+ * (a cached answer that did not change, sent without encoding it again).
+ */
+export type Answer<O extends DescMessage> = MessageShape<O> | Uint8Array;
+
 /** Binds a handler to a method, with request and response typed by its descriptor. */
 export function unary<I extends DescMessage, O extends DescMessage>(
   method: DescMethodUnary<I, O>,
-  handle: (request: MessageShape<I>, principal: Principal) => MessageShape<O> | Promise<MessageShape<O>>,
+  handle: (request: MessageShape<I>, principal: Principal) => Answer<O> | Promise<Answer<O>>,
 ): MethodImpl {
   return { method, handle: handle };
 }
@@ -84,8 +90,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         const reason = cause instanceof Error ? cause.message : String(cause);
         throw new AppError(Code.InvalidArgument, 'RPC-d3c0de', `cannot decode ${method.input.typeName}: ${reason}`);
       }
-      const output = (await entry.impl.handle(input, principal)) as MessageShape<DescMessage>;
-      return { code: Code.OK, message: '', response: toBinary(method.output, output), annotations };
+      const output = (await entry.impl.handle(input, principal)) as Answer<DescMessage>;
+      const response = output instanceof Uint8Array ? output : toBinary(method.output, output);
+      return { code: Code.OK, message: '', response, annotations };
     } catch (thrown) {
       const error = AppError.from(thrown);
       options.onError?.(error, request);

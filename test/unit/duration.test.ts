@@ -1,4 +1,4 @@
-import { positiveDurationProblem } from '../../src/domain/duration';
+import { durationText, positiveDurationProblem } from '../../src/domain/duration';
 import { formatDurationText, parseDurationText } from '../../src/config/duration-text';
 
 describe('positiveDurationProblem', () => {
@@ -49,5 +49,20 @@ describe('operator durations', () => {
     [0n, 1, '1ns'],
   ])('formats %s s %s ns as %j', (seconds, nanos, text) => {
     expect(formatDurationText({ seconds, nanos })).toBe(text);
+  });
+});
+
+describe('durationText (the event log form)', () => {
+  it.each([
+    [43_200n, 0, '43200s'],
+    [1n, 500_000_000, '1.500s'],
+    [1n, 1, '1.000000001s'],
+    [0n, 1_000, '0.000001s'],
+    [0n, 1, '0.000000001s'],
+    [-2n, -500_000_000, '-2.500s'],
+    [0n, -500_000_000, '-0.500s'],
+    [315_576_000_000n, 999_999_999, '315576000000.999999999s'],
+  ])('%s s %s ns -> %s', (seconds, nanos, text) => {
+    expect(durationText({ seconds, nanos })).toBe(text);
   });
 });
