@@ -18,7 +18,7 @@ import { machineInfo } from './lib/machine';
 import { type MeasureContext, type PathResult, type PathSpec, measurePath } from './lib/measure';
 import { type BenchResults, type GrowthResults, type ProfileResult, reportMarkdown } from './lib/report';
 import { waitForQuiet } from './lib/proc';
-import { BENCH, LOAD, PATHS } from './lib/settings';
+import { BENCH, LOAD, PATHS, START_FLAGS } from './lib/settings';
 import { type StartupTiming, moduleLoadMs, timeStartup } from './lib/startup';
 import { buildShim, ensureTools } from './lib/tools';
 import { summariseProfile } from './profile-summary';
@@ -60,7 +60,7 @@ function serverEnv(dataDir: string, grpcPort: number, httpPort: number): Record<
 async function startServer(name: string, dataDir: string, nodeFlags: string[] = []): Promise<OurServer> {
   const [grpcPort, httpPort] = [await freePort(), await freePort()];
   const env = serverEnv(dataDir, grpcPort, httpPort);
-  const child = track(new NodeChild(name, PATHS.serverMain, { env, nodeFlags }));
+  const child = track(new NodeChild(name, PATHS.serverMain, { env, nodeFlags: [...START_FLAGS, ...nodeFlags] }));
   const serving = await child.waitForMsg('serving gRPC');
   await child.waitForMsg('serving gRPC-Web and REST');
   child.stopReading();
@@ -193,6 +193,7 @@ async function main(): Promise<void> {
       new NodeChild('gateway', PATHS.gatewayMain, {
         args: ['--upstream', `127.0.0.1:${ours.grpcPort}`, '--http-host', '127.0.0.1', '--http-port', String(gatewayPort)],
         env: { LOG_LEVEL: 'info' },
+        nodeFlags: [...START_FLAGS],
       }),
     );
     await gateway.waitForMsg('serving gRPC-Web and REST');

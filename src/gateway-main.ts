@@ -93,6 +93,7 @@ async function main(): Promise<void> {
     { address: `${config.httpHost}:${server.port}`, tls: config.tls !== undefined, upstream: config.upstream, upstreamTls: tlsUpstream },
     'serving gRPC-Web and REST',
   );
+  logger.flush(); // the start lines, at once: scripts wait for them
   const running = server;
   const onSignal = (signal: NodeJS.Signals) => {
     logger.info({ signal }, 'shutting down');

@@ -13,7 +13,12 @@ export function createLogger(level: string): Logger {
   if (process.stdout.isTTY) {
     return pino({ ...options, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:standard' } } });
   }
-  return pino(options, pino.destination({ fd: 1, sync: false }));
+  // Lines are gathered into 4 KiB writes: a write per call line would cost a
+  // system call (and a wake-up of the reader) per call. What is gathered goes
+  // out at least every 100 ms, and at once where it matters (flushLogs).
+  const logger = pino(options, pino.destination({ fd: 1, sync: true, minLength: 4096 }));
+  setInterval(() => logger.flush(), 100).unref();
+  return logger;
 }
 
 /** Writes out buffered lines, then exits: nothing logged just before exit is lost. */

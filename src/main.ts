@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     flushAndExit(logger, 1);
     return;
   }
+  logger.flush(); // the start lines, at once: scripts wait for them
   const running = server;
   const onSignal = (signal: NodeJS.Signals) => {
     logger.info({ signal }, 'shutting down');

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/paths';
@@ -48,6 +49,16 @@ export const LOAD = {
   h2: { threads: 1, clients: 10, streams: 10 },
   http: { threads: 1, connections: 50 },
 } as const;
+
+/**
+ * The node flags `npm start` runs the server with (package.json), so the
+ * bench measures the server as it is deployed (e.g. its heap limit).
+ */
+export const START_FLAGS: readonly string[] = (
+  JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
+).scripts.start
+  .split(/\s+/)
+  .filter((word) => word.startsWith('--'));
 
 export const PATHS = {
   root: PROJECT_ROOT,

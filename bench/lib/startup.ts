@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { EMPTY_FRAME } from './bodies';
 import { NodeChild } from './children';
 import { healthServing } from './grpc-probe';
-import { PATHS } from './settings';
+import { PATHS, START_FLAGS } from './settings';
 
 export interface StartupTiming {
   /** Spawn to the "serving gRPC" log line. */
@@ -15,7 +15,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Starts the built server once on an existing data folder, times it to SERVING, and stops it. */
 export async function timeStartup(env: Record<string, string>, grpcPort: number): Promise<StartupTiming> {
-  const child = new NodeChild('server (start-up)', PATHS.serverMain, { env });
+  const child = new NodeChild('server (start-up)', PATHS.serverMain, { env, nodeFlags: [...START_FLAGS] });
   let stopped = false;
   void child.exited.then(() => (stopped = true));
   const health = (async () => {

@@ -37,7 +37,7 @@ export async function restHandle(
   if (route.body !== '' && contentType !== undefined && !JSON_LIKE.test(contentType)) {
     throw new GatewayError(Codes.invalidArgument, `content type ${contentType} is not JSON`, 415);
   }
-  const body = route.body === '' ? Buffer.alloc(0) : await bodyRead(request, options.maxBodyBytes);
+  const body = route.body === '' ? (request.resume(), Buffer.alloc(0)) : await bodyRead(request, options.maxBodyBytes);
   const message = requestTranscode(route, bindings, query, body, options.registry);
 
   const departure = new Departure(response);

@@ -16,6 +16,12 @@ export interface CompiledPathTemplate {
   /** Literal segments, prefix included, plus one for a verb (used to rank routes: more literals = more specific). */
   readonly literalCount: number;
   /**
+   * For a template of plain literal segments only (no variable, wildcard,
+   * verb or escape), the one request path it matches, so a router can find
+   * it by lookup; undefined otherwise.
+   */
+  readonly literalPath: string | undefined;
+  /**
    * Matches a request path (already split from the query string, not yet
    * percent-decoded, starting with "/"). Returns the variable bindings
    * (field path joined with "." -> decoded value) or undefined when it does not match.
@@ -210,6 +216,10 @@ export function compilePathTemplate(template: string, prefix = ''): CompiledPath
     template,
     variables: variables.map((v) => v.path),
     literalCount: segments.filter((s) => s.literal !== undefined).length + (verb === undefined ? 0 : 1),
+    literalPath:
+      verb === undefined && segments.every((s) => s.literal !== undefined && /^[A-Za-z0-9._~-]+$/.test(s.literal))
+        ? `/${segments.map((s) => s.literal).join('/')}`
+        : undefined,
     match,
   };
 }

@@ -53,11 +53,28 @@ export function routerCompile(schema: Schema, mounts: Readonly<Record<string, st
     (a, b) => b.template.literalCount - a.template.literalCount || a.template.variables.length - b.template.variables.length,
   );
 
-  const matching = (path: string) =>
-    routes.flatMap((route) => {
+  // Plain literal templates are found by their path at once; the others
+  // are tried one by one, most specific first. A path with escapes may
+  // still spell a literal one ("%73ettings"), so it tries them all.
+  const byPath = new Map<string, Route[]>();
+  const patterned: Route[] = [];
+  for (const route of routes) {
+    const path = route.template.literalPath;
+    if (path === undefined) patterned.push(route);
+    else byPath.set(path, [...(byPath.get(path) ?? []), route]);
+  }
+  const NONE: Record<string, string> = Object.freeze(Object.create(null) as Record<string, string>);
+  const matching = (path: string) => {
+    const found: Array<{ route: Route; bindings: Record<string, string> }> = [];
+    const exact = byPath.get(path);
+    if (exact) for (const route of exact) found.push({ route, bindings: NONE });
+    for (const route of path.includes('%') ? routes : patterned) {
+      if (exact?.includes(route)) continue;
       const bindings = route.template.match(path);
-      return bindings ? [{ route, bindings }] : [];
-    });
+      if (bindings) found.push({ route, bindings });
+    }
+    return found;
+  };
 
   return {
     routes,

@@ -74,13 +74,24 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   );
 
   const base = options.annotations ?? {};
+  // One annotations object per token, not one per call.
+  const byToken = new Map<string, Readonly<Record<string, string>>>();
+  const annotationsFor = (tokenId: string) => {
+    let annotations = byToken.get(tokenId);
+    if (!annotations) {
+      if (byToken.size >= 1024) byToken.clear();
+      annotations = { ...base, token: tokenId };
+      byToken.set(tokenId, annotations);
+    }
+    return annotations;
+  };
   const dispatch = async (request: UnaryRequest): Promise<UnaryResult> => {
     let annotations = base;
     try {
       const entry = table.get(request.method);
       if (!entry) throw new AppError(Code.Unimplemented, 'RPC-n0t1mp', `unknown method ${request.method}`);
       const principal = options.authenticate(request.metadata['authorization']);
-      annotations = { ...base, token: principal.tokenId };
+      annotations = annotationsFor(principal.tokenId);
       authorize(principal, entry.permission);
       const { method } = entry.impl;
       let input;

@@ -41,9 +41,10 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs what the Dockerfile and the README say', () => {
-    expect(service.command).toEqual(['node', 'dist/src/main.js']);
-    expect(DOCKERFILE).toContain('CMD ["node", "dist/src/main.js"]');
-    expect(gateway.command).toEqual(['node', 'dist/src/gateway-main.js']);
+    const start = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(service.command.join(' ')).toBe(start.scripts['start']);
+    expect(DOCKERFILE).toContain(`CMD ${JSON.stringify(service.command).replace(/","/g, '", "')}`);
+    expect(gateway.command).toEqual(['node', '--max-old-space-size=96', 'dist/src/gateway-main.js']);
     expect(DOCKERFILE).toMatch(/^USER node$/m);
     expect(DOCKERFILE).toMatch(/npm ci/);
     expect(README).toContain('docker compose up -d');

@@ -198,3 +198,16 @@ describe('compilePathTemplate errors', () => {
     expect(message).toContain(JSON.stringify(template));
   });
 });
+
+describe('literalPath', () => {
+  it.each([
+    ['/settings/oidc', '/admin/v1', '/admin/v1/settings/oidc'],
+    ['/v1/books', '', '/v1/books'],
+    ['/v1/{name}', '', undefined],
+    ['/v1/*', '', undefined],
+    ['/v1/books:search', '', undefined],
+    ['/v1/a%20b', '', undefined],
+  ])('%s under %j -> %j', (template, prefix, path) => {
+    expect(compilePathTemplate(template, prefix).literalPath).toBe(path);
+  });
+});
