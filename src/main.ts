@@ -1,6 +1,6 @@
 import { ConfigError, helpText, loadConfig } from './config/config';
 import { createLogger, flushAndExit } from './log';
-import { startServer } from './server';
+import { type RunningServer, startServer } from './server';
 import { DatabaseOpenError } from './store/database';
 
 /** `npm start`: configuration, then the server, then wait for a signal. */
@@ -19,9 +19,30 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = createLogger(config.logLevel);
-  let server;
+  // Listen for signals before starting: one that arrives while the server
+  // starts stops it as soon as it is up.
+  let running: RunningServer | undefined;
+  let signalled: NodeJS.Signals | undefined;
+  const shutDown = (server: RunningServer, signal: NodeJS.Signals) => {
+    logger.info({ signal }, 'shutting down');
+    server.stop().then(
+      () => flushAndExit(logger, 0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        flushAndExit(logger, 1);
+      },
+    );
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) return;
+    signalled = signal;
+    if (running) shutDown(running, signal);
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+
   try {
-    server = await startServer(config, logger);
+    running = await startServer(config, logger);
   } catch (error) {
     if (error instanceof DatabaseOpenError) {
       logger.fatal({ file: error.file, reason: error.reason }, error.message);
@@ -32,19 +53,7 @@ async function main(): Promise<void> {
     return;
   }
   logger.flush(); // the start lines, at once: scripts wait for them
-  const running = server;
-  const onSignal = (signal: NodeJS.Signals) => {
-    logger.info({ signal }, 'shutting down');
-    running.stop().then(
-      () => flushAndExit(logger, 0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        flushAndExit(logger, 1);
-      },
-    );
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  if (signalled) shutDown(running, signalled);
 }
 
 void main();

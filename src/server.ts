@@ -17,6 +17,7 @@ import type { Logger } from './log';
 import { callObserver } from './observability/call-log';
 import { Metrics } from './observability/metrics';
 import { SERVICE_VERSION, DESCRIPTOR_SET_PATH, HEALTH_DESCRIPTOR_SET_PATH, WEB_DIST_PATH } from './paths';
+import { startCheckpointer } from './store/checkpointer';
 import { openDatabase } from './store/database';
 
 export interface RunningServer {
@@ -36,7 +37,11 @@ export interface RunningServer {
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   fs.mkdirSync(config.dataDir, { recursive: true });
   const db = openDatabase(config.databaseFile, {
+    externalCheckpoints: true,
     onMigration: (m) => logger.info({ migration: m.version, name: m.name, file: config.databaseFile }, 'migrated database'),
+  });
+  const checkpointer = startCheckpointer(config.databaseFile, {
+    onFailure: (reason) => logger.warn({ reason, file: config.databaseFile }, 'WAL checkpoint failed'),
   });
   try {
     const tokens = new Tokens(db);
@@ -109,11 +114,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       (stopping ??= (async () => {
         await Promise.all([grpc.shutdown(config.shutdownGraceMs), http.close(config.shutdownGraceMs)]);
         await settings.drain();
+        await checkpointer.stop();
         db.close();
         logger.info('stopped');
       })());
     return { instanceId: instance.id, metrics, grpc, http, stop };
   } catch (error) {
+    await checkpointer.stop();
     db.close();
     throw error;
   }

@@ -21,6 +21,11 @@ export class DatabaseOpenError extends Error {
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 
 export interface OpenOptions {
+  /**
+   * Leave WAL checkpoints to someone else (the server's checkpointer) rather
+   * than to whichever commit crosses 1000 pages.
+   */
+  externalCheckpoints?: boolean;
   /** Called once per migration that runs, e.g. to log it. */
   onMigration?: (migration: { version: number; name: string }) => void;
   /** Checks every page's structure first (PRAGMA quick_check); on by default. */
@@ -61,6 +66,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database 
     db.pragma('foreign_keys = ON');
     // The token CLI may write while the server runs: wait for the lock.
     db.pragma('busy_timeout = 5000');
+    if (options.externalCheckpoints) db.pragma('wal_autocheckpoint = 0');
     migrate(db, version, options.onMigration);
     return db;
   } catch (error) {
