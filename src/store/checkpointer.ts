@@ -50,6 +50,8 @@ export function startCheckpointer(
   const worker = new Worker(WORKER, {
     eval: true,
     workerData: { file, intervalMs: options.intervalMs ?? 500, sqlite: require.resolve('better-sqlite3') },
+    // It holds a connection and a timer: keep its heap (and the RSS) small.
+    resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 },
   });
   worker.unref();
   worker.on('message', (message: { kind: string; log: number; checkpointed: number; reason: string }) => {
