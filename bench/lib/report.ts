@@ -1,3 +1,4 @@
+import { OPTIMISATIONS } from './optimisations';
 import type { FsyncProbe } from './disk';
 import type { Seeded } from './events';
 import type { MachineInfo } from './machine';
@@ -79,33 +80,40 @@ export function targetResults(results: BenchResults): TargetResult[] {
     });
   };
   atLeast('gRPC Update (durable) ≥ 0.6× the gRPC ceiling', 'grpc-update', 'ceiling-grpc-update', 0.6);
+  // The issue defines one gRPC ceiling, answering UpdateOIDCSettings; the
+  // ratio to a ceiling answering Get is shown too.
   atLeast(
-    'gRPC Get ≥ 0.85× the ceiling (the ceiling answering Get)',
+    'gRPC Get ≥ 0.85× the ceiling (bare grpc-js answering Update)',
     'grpc-get',
-    'ceiling-grpc-get',
+    'ceiling-grpc-update',
     0.85,
-    `; ${times(ratio(rps('grpc-get'), rps('ceiling-grpc-update')))} the ceiling answering Update`,
+    `; ${times(ratio(rps('grpc-get'), rps('ceiling-grpc-get')))} a ceiling answering Get`,
   );
   atLeast("gRPC-Web Update, gateway in process ≥ 2× the peer's gRPC-Web", 'inproc-grpcweb-update', 'peer-grpcweb-update', 2);
   atLeast('gRPC-Web Update, gateway in process ≥ 0.5× our gRPC Update', 'inproc-grpcweb-update', 'grpc-update', 0.5);
   atLeast("REST PUT ≥ 1.5× the peer's Connect JSON Update", 'inproc-rest-put', 'peer-connect-update', 1.5);
+  // Likewise one HTTP ceiling: node:http parsing the JSON body of a PUT.
   atLeast(
-    'REST GET ≥ 0.3× the HTTP ceiling (the ceiling answering GET)',
+    'REST GET ≥ 0.3× the HTTP ceiling (bare node:http parsing the PUT body)',
     'inproc-rest-get',
-    'ceiling-http-get',
+    'ceiling-http-put',
     0.3,
-    `; ${times(ratio(rps('inproc-rest-get'), rps('ceiling-http-put')))} the ceiling answering PUT`,
+    `; ${times(ratio(rps('inproc-rest-get'), rps('ceiling-http-get')))} a ceiling answering GET`,
   );
 
   const ours = results.paths.filter(isOurs);
   const slow = ours.filter((p) => !(p.half && p.half.p99Ms <= 5));
   const worst = [...ours].sort((a, b) => (b.half?.p99Ms ?? Infinity) - (a.half?.p99Ms ?? Infinity))[0];
+  // The same pacing against the bare ceilings tells what the machine and the
+  // load generator allow at all.
+  const ceilings = results.paths.filter((p) => p.id.startsWith('ceiling-') && p.half);
+  const ceilingNote = ceilings.length === 0 ? '' : `; the bare ceilings, paced the same way: ${ceilings.map((p) => `${p.label} ${ms(p.half?.p99Ms)} ms`).join('; ')}`;
   out.push({
     target: 'p99 at half of each path’s maximum throughput ≤ 5 ms (our paths)',
     measured:
-      slow.length === 0
+      (slow.length === 0
         ? `all ${ours.length} within; worst ${worst?.label} ${ms(worst?.half?.p99Ms)} ms`
-        : `${slow.length} of ${ours.length} over: ${slow.map((p) => `${p.label} ${ms(p.half?.p99Ms)} ms`).join('; ')}`,
+        : `${slow.length} of ${ours.length} over: ${slow.map((p) => `${p.label} ${ms(p.half?.p99Ms)} ms`).join('; ')}`) + ceilingNote,
     met: slow.length === 0,
   });
 
@@ -231,6 +239,7 @@ export function reportMarkdown(results: BenchResults): string {
     '|---|---|---|',
     ...targets.map((t) => `| ${t.target} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`),
     '',
+    ...OPTIMISATIONS,
     '## Throughput and latency',
     '',
     `Each path: ${s.warmupSeconds} s warm-up, then the maximum-throughput run (${s.seconds} s${s.repeat > 1 ? `, best of ${s.repeat}` : ''}), then a run paced at half of that (${s.pacedSeconds} s). ` +
