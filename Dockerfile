@@ -29,4 +29,4 @@ VOLUME /data
 EXPOSE 50051 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.HTTP_PORT+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-CMD ["node", "--max-old-space-size=96", "dist/src/main.js"]
+CMD ["node", "--max-old-space-size=128", "--max-semi-space-size=8", "dist/src/main.js"]

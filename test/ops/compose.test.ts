@@ -44,7 +44,7 @@ describe('docker-compose.yml', () => {
     const start = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
     expect(service.command.join(' ')).toBe(start.scripts['start']);
     expect(DOCKERFILE).toContain(`CMD ${JSON.stringify(service.command).replace(/","/g, '", "')}`);
-    expect(gateway.command).toEqual(['node', '--max-old-space-size=96', 'dist/src/gateway-main.js']);
+    expect(gateway.command).toEqual(['node', '--max-old-space-size=128', '--max-semi-space-size=8', 'dist/src/gateway-main.js']);
     expect(DOCKERFILE).toMatch(/^USER node$/m);
     expect(DOCKERFILE).toMatch(/npm ci/);
     expect(README).toContain('docker compose up -d');
