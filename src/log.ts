@@ -23,6 +23,16 @@ export function createLogger(level: string): Logger {
 
 /** Writes out buffered lines, then exits: nothing logged just before exit is lost. */
 export function flushAndExit(logger: Logger, code: number): void {
+  const stream = (logger as unknown as Record<symbol, { sync?: boolean; flushSync?: () => void } | undefined>)[pino.symbols.streamSym];
+  if (stream?.sync && stream.flushSync) {
+    // Not logger.flush(cb): sonic-boom's flush calls back once less than
+    // minLength is left, which would drop the last lines (here "stopped").
+    try {
+      stream.flushSync();
+    } finally {
+      process.exit(code);
+    }
+  }
   logger.flush(() => process.exit(code));
   // A pretty-printing transport runs in a worker; do not wait on it forever.
   setTimeout(() => process.exit(code), 1000).unref();
