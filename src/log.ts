@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import pino, { type Logger } from 'pino';
 
 export type { Logger };
@@ -13,27 +14,67 @@ export function createLogger(level: string): Logger {
   if (process.stdout.isTTY) {
     return pino({ ...options, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:standard' } } });
   }
-  // Lines are gathered into 4 KiB writes: a write per call line would cost a
-  // system call (and a wake-up of the reader) per call. What is gathered goes
-  // out at least every 100 ms, and at once where it matters (flushLogs).
-  const logger = pino(options, pino.destination({ fd: 1, sync: true, minLength: 4096 }));
-  setInterval(() => logger.flush(), 100).unref();
-  return logger;
+  const destination = new GatheredWrites(1);
+  setInterval(() => destination.flushSync(), 100).unref();
+  return pino(options, destination);
+}
+
+/**
+ * A pino destination that gathers lines into writes of about 4 KiB: a write
+ * per call line would cost a system call (and a wake-up of the reader) per
+ * call. What is gathered goes out at least every 100 ms (createLogger), and
+ * at once on flush. Not sonic-boom's minLength: it measures the string it
+ * appends to on every write, which flattens it each time (a copy of up to
+ * 4 KiB per line, the largest allocation per call in a heap profile).
+ */
+export class GatheredWrites {
+  private lines: string[] = [];
+  private length = 0;
+
+  constructor(
+    private readonly fd: number,
+    private readonly minLength = 4096,
+  ) {}
+
+  write(line: string): boolean {
+    this.lines.push(line);
+    this.length += line.length;
+    if (this.length >= this.minLength) this.flushSync();
+    return true;
+  }
+
+  flush(callback?: (error?: Error) => void): void {
+    try {
+      this.flushSync();
+      callback?.();
+    } catch (error) {
+      callback?.(error as Error);
+    }
+  }
+
+  flushSync(): void {
+    if (this.lines.length === 0) return;
+    const bytes = Buffer.from(this.lines.join(''));
+    this.lines = [];
+    this.length = 0;
+    for (let offset = 0; offset < bytes.length; ) {
+      try {
+        offset += fs.writeSync(this.fd, bytes, offset);
+      } catch (error) {
+        // stdout may be a non-blocking pipe whose reader is behind: wait a
+        // little. Any other failure (a reader that went away) drops the lines
+        // rather than failing the call that logged them.
+        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') return;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+      }
+    }
+  }
 }
 
 /** Writes out buffered lines, then exits: nothing logged just before exit is lost. */
 export function flushAndExit(logger: Logger, code: number): void {
-  const stream = (logger as unknown as Record<symbol, { sync?: boolean; flushSync?: () => void } | undefined>)[pino.symbols.streamSym];
-  if (stream?.sync && stream.flushSync) {
-    // Not logger.flush(cb): sonic-boom's flush calls back once less than
-    // minLength is left, which would drop the last lines (here "stopped").
-    try {
-      stream.flushSync();
-    } finally {
-      process.exit(code);
-    }
-  }
+  // GatheredWrites calls back at once; a pretty-printing transport runs in
+  // a worker and is given a second at most.
   logger.flush(() => process.exit(code));
-  // A pretty-printing transport runs in a worker; do not wait on it forever.
   setTimeout(() => process.exit(code), 1000).unref();
 }

@@ -78,7 +78,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         descriptorSets: [descriptorSet, fs.readFileSync(HEALTH_DESCRIPTOR_SET_PATH)],
         maxReceiveBytes: config.grpcMaxReceiveBytes,
         credentials: config.tls && ServerCredentials.createSsl(null, [{ cert_chain: config.tls.cert, private_key: config.tls.key }], false),
-        onCall: (record) => observeCall({ ...record, protocol: 'grpc' }),
+        onCall: observeCall,
       },
       { host: config.grpcHost, port: config.grpcPort },
     );

@@ -16,7 +16,13 @@ export interface GrpcServerOptions {
   readonly maxReceiveBytes: number;
   readonly credentials?: grpc.ServerCredentials;
   /** Sees every answered call (for logs and metrics). */
-  readonly onCall?: (record: { method: string; code: number; durationMs: number; annotations?: Readonly<Record<string, string>> }) => void;
+  readonly onCall?: (record: {
+    method: string;
+    protocol: 'grpc';
+    code: number;
+    durationMs: number;
+    annotations?: Readonly<Record<string, string>>;
+  }) => void;
 }
 
 export interface GrpcServer {
@@ -48,6 +54,9 @@ export async function startGrpcServer(
 ): Promise<GrpcServer> {
   const server = new grpc.Server({
     'grpc.max_receive_message_length': options.maxReceiveBytes,
+    // No channelz service is offered, and its per-call bookkeeping was the
+    // fourth largest allocation of a call in a heap profile.
+    'grpc.enable_channelz': 0,
   });
   const served = new Set(options.paths);
   const health = new HealthImplementation({ '': 'NOT_SERVING' });
@@ -149,7 +158,7 @@ function bridge(handler: UnaryHandler, path: string, onCall: GrpcServerOptions['
     const started = performance.now();
     handler({ method: path, metadata: metadataToRecord(call.metadata), message: call.request }).then(
       (result) => {
-        onCall?.({ method: path, code: result.code, durationMs: performance.now() - started, annotations: result.annotations });
+        onCall?.({ method: path, protocol: 'grpc', code: result.code, durationMs: performance.now() - started, annotations: result.annotations });
         if (result.code === 0) {
           callback(null, Buffer.from(result.response!.buffer, result.response!.byteOffset, result.response!.byteLength));
           return;

@@ -21,6 +21,7 @@ export class Metrics {
   private readonly commitLatency: Histogram;
   private readonly batchSize: Histogram;
   private readonly events: Counter;
+  private readonly callChildren = new Map<string, { calls: Counter.Internal; latency: Histogram.Internal<'method' | 'protocol'> }>();
 
   constructor(prefix = 'oidc_settings_') {
     collectDefaultMetrics({ register: this.registry });
@@ -57,8 +58,17 @@ export class Metrics {
   }
 
   callFinished(method: string, protocol: string, code: number, seconds: number): void {
-    this.calls.inc({ method, protocol, code: codeName(code) });
-    this.latency.observe({ method, protocol }, seconds);
+    // The labelled children, looked up once per label set: finding them from
+    // a labels object hashes it (sorted keys, a string) on every call.
+    const key = `${method} ${protocol} ${code}`;
+    let children = this.callChildren.get(key);
+    if (!children) {
+      if (this.callChildren.size >= 1024) this.callChildren.clear();
+      children = { calls: this.calls.labels(method, protocol, codeName(code)), latency: this.latency.labels(method, protocol) };
+      this.callChildren.set(key, children);
+    }
+    children.calls.inc();
+    children.latency.observe(seconds);
   }
 
   committed(seconds: number, writes: number, events: number): void {
