@@ -103,13 +103,13 @@ describe('durability', () => {
     }
   });
 
-  it('on SIGTERM finishes the calls in flight, closes the database and exits 0', async () => {
+  it.each(['SIGTERM', 'SIGINT'] as const)('on %s finishes the calls in flight, closes the database and exits 0', async (signal) => {
     const dataDir = tempDir();
     const server = await startChildServer(dataDir);
     const token = fs.readFileSync(path.join(dataDir, 'admin.pat'), 'utf8').trim();
     const load = writeLoad(server.port, token, 16);
     while (load.acked.length < 50) await new Promise((r) => setTimeout(r, 5));
-    server.child.kill('SIGTERM');
+    server.child.kill(signal);
     expect(await server.exited).toBe(0);
     await load.stop();
     expect(server.logs.map((l) => l['msg'])).toEqual(expect.arrayContaining(['shutting down', 'stopped']));

@@ -20,10 +20,12 @@ interface Settings extends Required<Lifetimes> {
   details: ObjectDetails;
 }
 
-function expectError(outcome: Outcome<unknown>, code: number, id: string): void {
+function expectError(outcome: Outcome<unknown>, code: number, id: string, text?: string): void {
   if (outcome.ok) throw new Error(`expected code ${code} (${id}), got OK`);
   expect({ code: outcome.code, id: outcome.details?.id }).toEqual({ code, id });
   expect(outcome.message).toBe(`${outcome.details?.text} (${id})`);
+  // ZITADEL's own texts, where clients may match on them.
+  if (text !== undefined) expect(outcome.details?.text).toBe(text);
 }
 
 function ok<T>(outcome: Outcome<T>): T {
@@ -86,7 +88,7 @@ describe('seeded instance', () => {
   });
 
   it('answers ALREADY_EXISTS (INST-0aaj1o) to Add when settings exist', async () => {
-    expectError(await add(lifetimes(1, 2, 3, 4)), ALREADY_EXISTS, 'INST-0aaj1o');
+    expectError(await add(lifetimes(1, 2, 3, 4)), ALREADY_EXISTS, 'INST-0aaj1o', 'OIDC configuration already exists');
   });
 
   it('updates, moving the sequence by exactly one, and Get shows the new values and details', async () => {
@@ -188,7 +190,7 @@ describe('seeded instance', () => {
       const viewer = issueToken(server.dataDir, 'IAM_OWNER_VIEWER');
       ok(await get(viewer));
       const events = eventCount(server.dataDir);
-      expectError(await update(lifetimes(5, 5, 5, 5), viewer), PERMISSION_DENIED, 'AUTH-5mWD2');
+      expectError(await update(lifetimes(5, 5, 5, 5), viewer), PERMISSION_DENIED, 'AUTH-5mWD2', 'No matching permissions found');
       expectError(await add(lifetimes(5, 5, 5, 5), viewer), PERMISSION_DENIED, 'AUTH-5mWD2');
       expect(eventCount(server.dataDir)).toBe(events);
     });
@@ -254,9 +256,12 @@ describe('instance without seeded settings (SEED_DEFAULTS=false)', () => {
 
   it('answers NOT_FOUND to Get (QUERY-s9nlw) and Update (INST-90s32oj)', async () => {
     expectError(await call(client, 'GetOIDCSettings', {}, server.adminToken), NOT_FOUND, 'QUERY-s9nlw');
-    expectError(await call(client, 'UpdateOIDCSettings', lifetimes(1, 1, 1, 1), server.adminToken), NOT_FOUND, 'INST-90s32oj');
-    const outcome = await call(client, 'UpdateOIDCSettings', lifetimes(1, 1, 1, 1), server.adminToken);
-    if (!outcome.ok) expect(outcome.message).toBe('OIDC Configuration not found (INST-90s32oj)');
+    expectError(
+      await call(client, 'UpdateOIDCSettings', lifetimes(1, 1, 1, 1), server.adminToken),
+      NOT_FOUND,
+      'INST-90s32oj',
+      'OIDC Configuration not found',
+    );
   });
 
   it('lets invalid argument win over not found', async () => {
@@ -268,11 +273,39 @@ describe('instance without seeded settings (SEED_DEFAULTS=false)', () => {
     expect(details.sequence).toBe('2');
     expect(details.creationDate).toEqual(details.changeDate);
     expect(details.resourceOwner).toBe(server.server.instanceId);
+    const db = new Database(path.join(server.dataDir, 'oidc-settings.db'), { readonly: true });
+    const added = db.prepare('SELECT type, payload, actor FROM events WHERE sequence = 2').get() as Record<string, string>;
+    db.close();
+    expect(added['actor']).toMatch(/^\d+$/);
+    expect({ type: added['type'], payload: JSON.parse(added['payload']!) as unknown }).toEqual({
+      type: 'instance.oidc.settings.added',
+      payload: { old: null, new: { accessTokenLifetime: '60s', idTokenLifetime: '61s', refreshTokenIdleExpiration: '62s', refreshTokenExpiration: '63s' } },
+    });
     const { settings } = ok(await call<{ settings: Settings }>(client, 'GetOIDCSettings', {}, server.adminToken));
     expect(settings).toEqual({ ...lifetimes(60, 61, 62, 63), details });
     const updated = ok(await call<{ details: ObjectDetails }>(client, 'UpdateOIDCSettings', lifetimes(1, 2, 3, 4), server.adminToken));
     expect(updated.details.sequence).toBe('3');
     expect(updated.details.creationDate).toEqual(details.creationDate);
     expectError(await call(client, 'AddOIDCSettings', lifetimes(1, 2, 3, 4), server.adminToken), ALREADY_EXISTS, 'INST-0aaj1o');
+  });
+});
+
+describe('instance seeded with lifetimes from the environment', () => {
+  it('answers Get with DEFAULT_*_LIFETIME / _EXPIRATION as given', async () => {
+    const server = await startTestServer({
+      DEFAULT_ACCESS_TOKEN_LIFETIME: '1h',
+      DEFAULT_ID_TOKEN_LIFETIME: '90m',
+      DEFAULT_REFRESH_TOKEN_IDLE_EXPIRATION: '2d',
+      DEFAULT_REFRESH_TOKEN_EXPIRATION: '7d',
+    });
+    const client = adminClient(server.grpcPort);
+    try {
+      const { settings } = ok(await call<{ settings: Settings }>(client, 'GetOIDCSettings', {}, server.adminToken));
+      expect(settings).toEqual({ ...lifetimes(3600, 5400, 172_800, 604_800), details: settings.details });
+      expect(settings.details.sequence).toBe('2');
+    } finally {
+      client.close();
+      await server.stop();
+    }
   });
 });

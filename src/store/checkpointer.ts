@@ -62,6 +62,10 @@ export function startCheckpointer(
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return {
     stop: () => {
+      // Unreferenced, it would not keep the process alive while it stops: the
+      // process could run out of work and exit before the stop (and whatever
+      // waits for it, the database's close and the "stopped" line) is done.
+      worker.ref();
       worker.postMessage('stop');
       return exited;
     },

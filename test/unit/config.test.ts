@@ -17,6 +17,12 @@ describe('loadConfig', () => {
     });
   });
 
+  it('bounds request sizes far below grpc-js\'s 4 MiB by default: 16 KiB over gRPC, 64 KiB over HTTP', () => {
+    const config = loadConfig({}, []);
+    expect(config.grpcMaxReceiveBytes).toBe(16 * 1024);
+    expect(config.maxBodyBytes).toBe(64 * 1024);
+  });
+
   it('takes a flag over its variable over the default', () => {
     expect(loadConfig({ GRPC_PORT: '7000' }, []).grpcPort).toBe(7000);
     expect(loadConfig({ GRPC_PORT: '7000' }, ['--grpc-port', '7001']).grpcPort).toBe(7001);
