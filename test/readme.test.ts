@@ -40,4 +40,38 @@ describe('README', () => {
       expect(stdout).toBe('updated, sequence 3\n');
     });
   });
+
+  describe('the terminal commands (buf curl, curl)', () => {
+    let server: TestServer;
+    beforeAll(async () => {
+      server = await startTestServer();
+    });
+    afterAll(() => server.stop());
+
+    /** Every `npx buf curl` and `curl` command of the README's sh blocks, continuation lines joined. */
+    const commands = [...README.matchAll(/```sh\n([\s\S]*?)```/g)]
+      .flatMap((block) => block[1]!.replace(/\\\n\s*/g, ' ').split('\n'))
+      .map((line) => line.replace(/\s+#.*$/, '').trim())
+      .filter((line) => line.startsWith('npx buf curl') || line.startsWith('curl '));
+
+    it('has buf curl commands over gRPC (reflection) and gRPC-Web, and REST curl commands', () => {
+      expect(commands.filter((c) => c.includes('--protocol grpc ')).length).toBeGreaterThanOrEqual(2);
+      expect(commands.filter((c) => c.includes('--protocol grpcweb')).length).toBeGreaterThanOrEqual(1);
+      expect(commands.filter((c) => c.startsWith('curl ')).length).toBeGreaterThanOrEqual(2);
+    });
+
+    it('runs each of them, word for word but for the addresses, against the server', async () => {
+      for (const command of commands) {
+        const line = command
+          .replaceAll('$(cat data/admin.pat)', server.adminToken)
+          .replaceAll('$TOKEN', server.adminToken)
+          .replaceAll('localhost:50051', `127.0.0.1:${server.grpcPort}`)
+          .replaceAll('localhost:8080', `127.0.0.1:${server.server.http.port}`);
+        const { stdout } = await promisify(execFile)('bash', ['-c', `set -o pipefail; ${line}`], { cwd: ROOT });
+        // Every one of them answers JSON: a response, a method list or a google.rpc.Status.
+        if (command.includes('--list-methods')) expect(stdout).toContain('zitadel.admin.v1.AdminService/UpdateOIDCSettings');
+        else expect({ command, json: typeof JSON.parse(stdout) }).toEqual({ command, json: 'object' });
+      }
+    }, 60_000);
+  });
 });

@@ -7,6 +7,7 @@ import pino from 'pino';
 import { loadConfig } from '../../src/config/config';
 import { type RunningServer, startServer } from '../../src/server';
 import { callersFor } from '../helpers/protocols';
+import { validateOpenApi } from '../helpers/openapi-validate';
 import { rawRequest } from '../helpers/raw-http';
 import { tempDir } from '../helpers/server';
 import fs from 'node:fs';
@@ -107,5 +108,38 @@ describe('HTTP health and OpenAPI', () => {
     expect(r.status).toBe(200);
     const doc = JSON.parse(r.body.toString()) as { paths: Record<string, Record<string, { operationId: string }>> };
     expect(doc.paths['/admin/v1/settings/oidc']?.['put']?.operationId).toBe('UpdateOIDCSettings');
+    // The document the server answers, not only one the tests build.
+    expect(validateOpenApi(doc)).toEqual({ valid: true });
+  });
+});
+
+describe('the settings page, through the running gateway', () => {
+  it('redirects / and /ui to /ui/', async () => {
+    for (const p of ['/', '/ui']) {
+      const r = await rawRequest(server.http.port, { method: 'GET', path: p });
+      expect({ p, status: r.status, location: r.headers.location }).toEqual({ p, status: 308, location: '/ui/' });
+    }
+  });
+
+  it('serves the page uncached and its hashed assets as immutable, each with its content type', async () => {
+    const page = await rawRequest(server.http.port, { method: 'GET', path: '/ui/' });
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.headers['cache-control']).toBe('no-cache');
+    const assets = [...page.body.toString().matchAll(/(?:src|href)="(?:\.\/|\/ui\/)?(assets\/[^"]+)"/g)].map((m) => m[1]!);
+    expect(assets.some((a) => a.endsWith('.js'))).toBe(true);
+    for (const asset of assets) {
+      const r = await rawRequest(server.http.port, { method: 'GET', path: `/ui/${asset}` });
+      expect({ asset, status: r.status }).toEqual({ asset, status: 200 });
+      expect(r.headers['content-type']).toMatch(asset.endsWith('.js') ? /^text\/javascript/ : /^text\/css/);
+      expect(r.headers['cache-control']).toContain('immutable');
+    }
+  });
+
+  it('reads nothing outside the page folder', async () => {
+    for (const p of ['/ui/../package.json', '/ui/%2e%2e/package.json', '/ui/..%2fpackage.json', '/ui/assets/../../src/main.ts']) {
+      const r = await rawRequest(server.http.port, { method: 'GET', path: p });
+      expect({ p, status: r.status }).toEqual({ p, status: 404 });
+    }
   });
 });
