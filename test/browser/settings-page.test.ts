@@ -78,7 +78,10 @@ describe('the settings page', () => {
     expect(await page.saveOutcome()).toMatch(/^Saved\./);
     expect(await page.current('access_token_lifetime')).toBe('1 hour 30 minutes');
     fs.mkdirSync(TEST_OUTPUT, { recursive: true });
-    await page.page.screenshot({ path: path.join(TEST_OUTPUT, 'settings-page-after-save.png'), fullPage: true });
+    const shot = path.join(TEST_OUTPUT, 'settings-page-after-save.png');
+    fs.rmSync(shot, { force: true });
+    await page.page.screenshot({ path: shot, fullPage: true });
+    expect(fs.statSync(shot).size).toBeGreaterThan(1000);
 
     // The token stays in this tab's sessionStorage: a reload signs in again by itself.
     await page.page.reload();
