@@ -118,6 +118,24 @@ describe.each(['in-process', 'standalone'] as const)('gateway %s', (mode) => {
     }
   });
 
+  it('carries sub-second, nanosecond and the largest durations exactly on every path (REFERENCE §4)', async () => {
+    for (const [i, protocol] of PROTOCOLS.entries()) {
+      const values = lifetimes('0.5s', `1.00000000${i + 1}s`, '315576000000.999999999s', '315576000000s');
+      const result = await onSeeded[protocol]('updateOIDCSettings', values, seeded.adminToken);
+      expect({ protocol, code: result.code }).toEqual({ protocol, code: 0 });
+      const after = await onSeeded.grpc('getOIDCSettings', {}, seeded.adminToken);
+      expect({ protocol, settings: (after.json as { settings: JsonObject }).settings }).toMatchObject({
+        protocol,
+        settings: {
+          accessTokenLifetime: '0.500s',
+          idTokenLifetime: `1.00000000${i + 1}s`,
+          refreshTokenIdleExpiration: '315576000000.999999999s',
+          refreshTokenExpiration: '315576000000s',
+        },
+      });
+    }
+  });
+
   it('Update with the stored values: OK with the same details on every path', async () => {
     const values = lifetimes('3600s', '3600s', '86400s', '604800s');
     await onSeeded.grpc('updateOIDCSettings', values, seeded.adminToken);

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Duration, positiveDurationProblem } from '../domain/duration';
@@ -61,6 +62,11 @@ const mounts: Setting<Record<string, string>>['parse'] = (raw) => {
   if (!entries.every((e) => e.length === 2 && /^[\w.]+$/.test(e[0]!) && /^(\/[\w.~-]+)+$/.test(e[1]!))) return undefined;
   return Object.fromEntries(entries) as Record<string, string>;
 };
+/** A host name (RFC 1123 labels) or an IPv4 / IPv6 address, as a server binds to it. */
+const host: Setting<string>['parse'] = (raw) =>
+  isIP(raw) !== 0 || /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(raw)
+    ? raw
+    : undefined;
 const hostPort: Setting<string>['parse'] = (raw) => (/^[\w.-]+:\d{1,5}$|^\[[\d:a-fA-F]+\]:\d{1,5}$/.test(raw) ? raw : undefined);
 
 const BOTH: readonly Program[] = ['server', 'gateway'];
@@ -76,7 +82,7 @@ export const SETTINGS = {
     env: 'GRPC_HOST',
     description: 'Address the gRPC server binds to',
     default: '0.0.0.0',
-    parse: text,
+    parse: host,
     expected: 'a host name or IP address',
     programs: SERVER,
   }),
@@ -92,7 +98,7 @@ export const SETTINGS = {
     env: 'HTTP_HOST',
     description: 'Address the HTTP gateway (gRPC-Web, REST) binds to',
     default: '0.0.0.0',
-    parse: text,
+    parse: host,
     expected: 'a host name or IP address',
     programs: BOTH,
   }),

@@ -45,8 +45,14 @@ describe('docker-compose.yml', () => {
     expect(service.command.join(' ')).toBe(start.scripts['start']);
     expect(DOCKERFILE).toContain(`CMD ${JSON.stringify(service.command).replace(/","/g, '", "')}`);
     expect(gateway.command).toEqual(['node', '--max-old-space-size=128', '--max-semi-space-size=8', 'dist/src/gateway-main.js']);
+    expect(README.replace(/\s+/g, ' ')).toContain(`\`npm start\` runs \`${start.scripts['start']}\``);
     expect(DOCKERFILE).toMatch(/^USER node$/m);
     expect(DOCKERFILE).toMatch(/npm ci/);
+    // Node 20 in both stages, the data folder a volume, a health check on /readyz.
+    expect(DOCKERFILE.match(/^FROM node:20[-\w]* /gm)?.length ?? 0).toBe(1);
+    expect(DOCKERFILE).toMatch(/^FROM node:20[-\w]*$/m);
+    expect(DOCKERFILE).toMatch(/^VOLUME \/data$/m);
+    expect(DOCKERFILE).toMatch(/^HEALTHCHECK [\s\S]*\/readyz/m);
     expect(README).toContain('docker compose up -d');
     expect(README).toContain('docker compose --profile standalone-gateway up -d');
     expect(README).toContain('docker compose exec oidc-settings cat /data/admin.pat');

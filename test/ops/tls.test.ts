@@ -91,6 +91,36 @@ it.each(['2', '1.1'] as const)('serves gRPC-Web over HTTPS with HTTP/%s (Connect
   expect(response.settings?.details?.resourceOwner).toBe(server.server.instanceId);
 });
 
+it('serves gRPC-Web text over HTTP/2 (raw frames, base64 both ways)', async () => {
+  const session = http2.connect(base, { ca });
+  const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const stream = session.request({
+      ':method': 'POST',
+      ':path': '/zitadel.admin.v1.AdminService/GetOIDCSettings',
+      'content-type': 'application/grpc-web-text',
+      accept: 'application/grpc-web-text',
+      'x-grpc-web': '1',
+      ...auth(),
+    });
+    let status = 0;
+    let body = '';
+    stream.on('response', (headers) => (status = Number(headers[':status'])));
+    stream.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    stream.on('end', () => resolve({ status, body }));
+    stream.on('error', reject);
+    stream.end(Buffer.alloc(5).toString('base64'));
+  });
+  session.close();
+  expect(status).toBe(200);
+  // Each frame is base64 on its own: decode chunk by chunk at the padding.
+  const bytes = Buffer.concat((body.match(/[^=]+=*/g) ?? []).map((chunk) => Buffer.from(chunk, 'base64')));
+  expect(bytes[0]).toBe(0);
+  const length = bytes.readUInt32BE(1);
+  const trailer = bytes.subarray(5 + length);
+  expect(trailer[0]).toBe(0x80);
+  expect(trailer.subarray(5).toString()).toMatch(/^grpc-status: ?0\r\n/);
+});
+
 it('serves gRPC-Web over HTTPS to improbable-eng (Node transport)', async () => {
   const saved = https.globalAgent.options.ca;
   https.globalAgent.options.ca = ca;
@@ -128,6 +158,51 @@ describe('standalone gateway dialing a TLS upstream with a CA file', () => {
       if (status !== 200) await new Promise((r) => setTimeout(r, 100));
     }
     expect(status).toBe(200);
+  });
+});
+
+describe('standalone gateway serving HTTPS itself, in front of the TLS upstream', () => {
+  let gateway: ChildGateway;
+  beforeAll(async () => {
+    gateway = await startChildGateway([
+      '--upstream', `localhost:${server.grpcPort}`, '--upstream-ca-file', certFile,
+      '--tls-cert-file', certFile, '--tls-key-file', keyFile,
+    ]);
+  });
+  afterAll(async () => {
+    gateway.child.kill('SIGTERM');
+    await gateway.exited;
+  });
+
+  it('answers REST over HTTP/2 (ALPN) and gRPC-Web over HTTP/1.1', async () => {
+    const session = http2.connect(`https://localhost:${gateway.port}`, { ca });
+    const status = await new Promise<number>((resolve, reject) => {
+      const stream = session.request({ ':path': '/admin/v1/settings/oidc', ...auth() });
+      stream.on('response', (headers) => resolve(Number(headers[':status'])));
+      stream.on('error', reject);
+      stream.resume();
+    });
+    expect(session.alpnProtocol).toBe('h2');
+    session.close();
+    expect(status).toBe(200);
+    const web = await new Promise<{ status: number; alpn: unknown; body: Buffer }>((resolve, reject) => {
+      const request = https.request(
+        `https://localhost:${gateway.port}/zitadel.admin.v1.AdminService/GetOIDCSettings`,
+        { method: 'POST', ca, agent: false, headers: { ...auth(), 'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1' } },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () =>
+            resolve({ status: response.statusCode!, alpn: (response.socket as unknown as { alpnProtocol: unknown }).alpnProtocol, body: Buffer.concat(chunks) }),
+          );
+        },
+      );
+      request.on('error', reject);
+      request.end(Buffer.alloc(5));
+    });
+    expect(web.status).toBe(200);
+    expect(web.alpn === false || web.alpn === 'http/1.1').toBe(true);
+    expect(web.body.subarray(5 + web.body.readUInt32BE(1) + 5).toString()).toMatch(/^grpc-status: ?0\r\n/);
   });
 });
 

@@ -23,6 +23,12 @@ describe('loadConfig', () => {
     expect(config.maxBodyBytes).toBe(64 * 1024);
   });
 
+  it('takes host names, IPv4 and IPv6 addresses as bind addresses', () => {
+    for (const host of ['localhost', '127.0.0.1', '::', '::1', 'oidc-settings', 'svc.example.internal']) {
+      expect(loadConfig({ GRPC_HOST: host, HTTP_HOST: host }, []).grpcHost).toBe(host);
+    }
+  });
+
   it('takes a flag over its variable over the default', () => {
     expect(loadConfig({ GRPC_PORT: '7000' }, []).grpcPort).toBe(7000);
     expect(loadConfig({ GRPC_PORT: '7000' }, ['--grpc-port', '7001']).grpcPort).toBe(7001);
@@ -40,6 +46,8 @@ describe('loadConfig', () => {
     [{ GRPC_PORT: '' }, [], /GRPC_PORT \(--grpc-port\) is "" from GRPC_PORT: expected a port/],
     [{ GRPC_MAX_RECEIVE_BYTES: '0' }, [], /GRPC_MAX_RECEIVE_BYTES/],
     [{ LOG_LEVEL: 'loud' }, [], /LOG_LEVEL/],
+    [{ GRPC_HOST: 'not a host!' }, [], /GRPC_HOST \(--grpc-host\) is "not a host!" from GRPC_HOST: expected a host name or IP address/],
+    [{}, ['--http-host', 'localhost:8080'], /HTTP_HOST \(--http-host\) is "localhost:8080"/],
     [{}, ['--grpc-port'], /--grpc-port needs a value/],
     [{}, ['stray'], /unexpected argument "stray"/],
     [{}, ['--colour', 'red'], /unknown option --colour/],
