@@ -36,6 +36,20 @@ afterAll(() => server.stop());
 
 const auth = () => ({ authorization: `Bearer ${server.adminToken}` });
 
+/** One request on an HTTP/2 session: its status and its body as text. */
+function h2Call(session: http2.ClientHttp2Session, headers: http2.OutgoingHttpHeaders, body?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const stream = session.request(headers);
+    let status = 0;
+    let text = '';
+    stream.on('response', (h) => (status = Number(h[':status'])));
+    stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    stream.on('end', () => resolve({ status, body: text }));
+    stream.on('error', reject);
+    stream.end(body);
+  });
+}
+
 it('serves gRPC over TLS', async () => {
   const client = new grpc.Client(`localhost:${server.grpcPort}`, grpc.credentials.createSsl(ca));
   const metadata = new grpc.Metadata();
@@ -70,15 +84,7 @@ it('serves REST over HTTPS with HTTP/1.1', async () => {
 
 it('serves REST over HTTP/2, negotiated by ALPN', async () => {
   const session = http2.connect(base, { ca });
-  const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const stream = session.request({ ':path': '/admin/v1/settings/oidc', ...auth() });
-    let status = 0;
-    let body = '';
-    stream.on('response', (headers) => (status = Number(headers[':status'])));
-    stream.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    stream.on('end', () => resolve({ status, body }));
-    stream.on('error', reject);
-  });
+  const { status, body } = await h2Call(session, { ':path': '/admin/v1/settings/oidc', ...auth() });
   expect(session.alpnProtocol).toBe('h2');
   session.close();
   expect(status).toBe(200);
@@ -93,23 +99,15 @@ it.each(['2', '1.1'] as const)('serves gRPC-Web over HTTPS with HTTP/%s (Connect
 
 it('serves gRPC-Web text over HTTP/2 (raw frames, base64 both ways)', async () => {
   const session = http2.connect(base, { ca });
-  const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const stream = session.request({
-      ':method': 'POST',
-      ':path': '/zitadel.admin.v1.AdminService/GetOIDCSettings',
-      'content-type': 'application/grpc-web-text',
-      accept: 'application/grpc-web-text',
-      'x-grpc-web': '1',
-      ...auth(),
-    });
-    let status = 0;
-    let body = '';
-    stream.on('response', (headers) => (status = Number(headers[':status'])));
-    stream.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    stream.on('end', () => resolve({ status, body }));
-    stream.on('error', reject);
-    stream.end(Buffer.alloc(5).toString('base64'));
-  });
+  const headers = {
+    ':method': 'POST',
+    ':path': '/zitadel.admin.v1.AdminService/GetOIDCSettings',
+    'content-type': 'application/grpc-web-text',
+    accept: 'application/grpc-web-text',
+    'x-grpc-web': '1',
+    ...auth(),
+  };
+  const { status, body } = await h2Call(session, headers, Buffer.alloc(5).toString('base64'));
   session.close();
   expect(status).toBe(200);
   // Each frame is base64 on its own: decode chunk by chunk at the padding.
@@ -176,12 +174,7 @@ describe('standalone gateway serving HTTPS itself, in front of the TLS upstream'
 
   it('answers REST over HTTP/2 (ALPN) and gRPC-Web over HTTP/1.1', async () => {
     const session = http2.connect(`https://localhost:${gateway.port}`, { ca });
-    const status = await new Promise<number>((resolve, reject) => {
-      const stream = session.request({ ':path': '/admin/v1/settings/oidc', ...auth() });
-      stream.on('response', (headers) => resolve(Number(headers[':status'])));
-      stream.on('error', reject);
-      stream.resume();
-    });
+    const { status } = await h2Call(session, { ':path': '/admin/v1/settings/oidc', ...auth() });
     expect(session.alpnProtocol).toBe('h2');
     session.close();
     expect(status).toBe(200);
