@@ -1,7 +1,9 @@
 import { ConfigError, helpText, loadConfig } from './config/config';
 import { createLogger, flushAndExit } from './log';
-import { type RunningServer, startServer } from './server';
-import { DatabaseOpenError } from './store/database';
+import type * as ServerModule from './server';
+import type { RunningServer } from './server';
+import type * as DatabaseModule from './store/database';
+import { verifyEarly } from './store/verify-early';
 
 /** `npm start`: configuration, then the server, then wait for a signal. */
 async function main(): Promise<void> {
@@ -18,6 +20,15 @@ async function main(): Promise<void> {
     process.stderr.write(`configuration error: ${error.message}\n`);
     process.exit(2);
   }
+  // The database's integrity check runs on its own thread while the
+  // server's modules load (both take a few hundred ms on a large database).
+  const verdict = verifyEarly(config.databaseFile);
+  // Loaded only now, so the check above runs meanwhile (a static import
+  // would load them before main() starts).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { startServer } = require('./server') as typeof ServerModule;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { DatabaseOpenError } = require('./store/database') as typeof DatabaseModule;
   const logger = createLogger(config.logLevel);
   // Listen for signals before starting: one that arrives while the server
   // starts stops it as soon as it is up.
@@ -42,7 +53,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', onSignal);
 
   try {
-    running = await startServer(config, logger);
+    running = await startServer(config, logger, { verdict });
   } catch (error) {
     if (error instanceof DatabaseOpenError) {
       logger.fatal({ file: error.file, reason: error.reason }, error.message);

@@ -12,6 +12,7 @@ import type { Config } from './config/config';
 import { Code } from './domain/code';
 import { adminServiceMethods } from './grpc/admin-service';
 import { createDispatcher } from './grpc/dispatcher';
+import { createReflectionService } from './grpc/reflection';
 import { type GrpcServer, startGrpcServer } from './grpc/server';
 import type { Logger } from './log';
 import { callObserver } from './observability/call-log';
@@ -19,6 +20,7 @@ import { Metrics } from './observability/metrics';
 import { SERVICE_VERSION, DESCRIPTOR_SET_PATH, HEALTH_DESCRIPTOR_SET_PATH, WEB_DIST_PATH } from './paths';
 import { startCheckpointer } from './store/checkpointer';
 import { openDatabase } from './store/database';
+import type { Verdict } from './store/verify-early';
 
 export interface RunningServer {
   readonly instanceId: string;
@@ -34,9 +36,20 @@ export interface RunningServer {
  * The composition root: opens the store, sets up the instance on first
  * start, builds the core and binds it to its transports.
  */
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  logger: Logger,
+  options: { readonly verdict?: Promise<Verdict> } = {},
+): Promise<RunningServer> {
   fs.mkdirSync(config.dataDir, { recursive: true });
+  // What needs no database is built first: with a large database, while
+  // its integrity check (started by main.ts) still runs on its own thread.
+  const descriptorSet = fs.readFileSync(DESCRIPTOR_SET_PATH);
+  const packageDefinition = loadFileDescriptorSetFromBuffer(descriptorSet);
+  const reflection = createReflectionService([descriptorSet, fs.readFileSync(HEALTH_DESCRIPTOR_SET_PATH)]);
+  const metrics = new Metrics();
   const db = openDatabase(config.databaseFile, {
+    verify: options.verdict ? await options.verdict : true,
     externalCheckpoints: true,
     onMigration: (m) => logger.info({ migration: m.version, name: m.name, file: config.databaseFile }, 'migrated database'),
   });
@@ -55,7 +68,6 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         'created the instance and an IAM_OWNER token',
       );
     }
-    const metrics = new Metrics();
     const observeCall = callObserver(logger, metrics);
     const settings = new OidcSettingsService(db, instance.id, {
       onCommit: (c) => metrics.committed(c.durationMs / 1000, c.writes, c.events),
@@ -69,13 +81,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         if (error.code === Code.Internal) logger.error({ err: error.cause, method: request.method }, 'internal error');
       },
     });
-    const descriptorSet = fs.readFileSync(DESCRIPTOR_SET_PATH);
     const grpc = await startGrpcServer(
       {
         handler: dispatcher,
         paths: dispatcher.paths,
-        packageDefinition: loadFileDescriptorSetFromBuffer(descriptorSet),
-        descriptorSets: [descriptorSet, fs.readFileSync(HEALTH_DESCRIPTOR_SET_PATH)],
+        packageDefinition,
+        reflection,
         maxReceiveBytes: config.grpcMaxReceiveBytes,
         credentials: config.tls && ServerCredentials.createSsl(null, [{ cert_chain: config.tls.cert, private_key: config.tls.key }], false),
         onCall: observeCall,

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { PackageDefinition, ServiceDefinition } from '@grpc/proto-loader';
 import { HealthImplementation } from 'grpc-health-check';
-import { createReflectionService } from './reflection';
+import type { ReflectionService } from '@grpc/reflection';
 import type { UnaryHandler } from './unary';
 
 export interface GrpcServerOptions {
@@ -10,8 +10,8 @@ export interface GrpcServerOptions {
   readonly paths: readonly string[];
   /** The services' descriptors (proto-loader), for the method table. */
   readonly packageDefinition: PackageDefinition;
-  /** Every served service's FileDescriptorSet (buf build), for server reflection. */
-  readonly descriptorSets: readonly Uint8Array[];
+  /** Server reflection over every served service's files (createReflectionService). */
+  readonly reflection: ReflectionService;
   /** Larger requests are refused with RESOURCE_EXHAUSTED before they are read. */
   readonly maxReceiveBytes: number;
   readonly credentials?: grpc.ServerCredentials;
@@ -82,7 +82,7 @@ export async function startGrpcServer(
     serviceNames.push(serviceName);
   }
   const streams = new OpenStreams(server);
-  createReflectionService(options.descriptorSets).addToServer(streams);
+  options.reflection.addToServer(streams);
   health.addToServer(streams);
 
   const port = await new Promise<number>((resolve, reject) =>

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import Sqlite, { type Database } from 'better-sqlite3';
 import { LATEST_VERSION, MIGRATIONS } from './migrations';
+import type { Verdict } from './verify-early';
 
 /**
  * A database that cannot be used as it is: corrupt, unreadable, not SQLite,
@@ -28,8 +29,11 @@ export interface OpenOptions {
   externalCheckpoints?: boolean;
   /** Called once per migration that runs, e.g. to log it. */
   onMigration?: (migration: { version: number; name: string }) => void;
-  /** Checks every page's structure first (PRAGMA quick_check); on by default. */
-  verify?: boolean;
+  /**
+   * Checks every page's structure first (PRAGMA quick_check); on by default.
+   * A verdict reached before (verifyEarly) stands in for the check.
+   */
+  verify?: boolean | Verdict;
 }
 
 /**
@@ -53,12 +57,10 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database 
         `its schema version ${version} is newer than this build supports (${LATEST_VERSION}); run a newer release`,
       );
     }
-    if (options.verify !== false) {
-      const problems = db.pragma('quick_check', { simple: false }) as Array<{ quick_check: string }>;
-      if (problems[0]?.quick_check !== 'ok') {
-        const found = problems.slice(0, 3).map((p) => p.quick_check).join('; ');
-        throw new DatabaseOpenError(file, `the file is corrupt (${found})`);
-      }
+    const verdict = options.verify === undefined || options.verify === true ? 'unknown' : options.verify;
+    if (verdict !== false) {
+      const problems = verdict === 'unknown' ? quickCheck(db) : verdict.ok ? undefined : verdict.problems;
+      if (problems !== undefined) throw new DatabaseOpenError(file, `the file is corrupt (${problems})`);
     }
     const mode = db.pragma('journal_mode = WAL', { simple: true }) as string;
     if (mode !== 'wal') throw new DatabaseOpenError(file, `cannot switch to WAL (journal mode is ${mode})`);
@@ -74,6 +76,12 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database 
     if (error instanceof DatabaseOpenError) throw error;
     throw new DatabaseOpenError(file, describe(error), { cause: error });
   }
+}
+
+/** What PRAGMA quick_check finds wrong, or undefined when the file is sound. */
+function quickCheck(db: Database): string | undefined {
+  const rows = db.pragma('quick_check', { simple: false }) as Array<{ quick_check: string }>;
+  return rows[0]?.quick_check === 'ok' ? undefined : rows.slice(0, 3).map((r) => r.quick_check).join('; ');
 }
 
 function migrate(db: Database, from: number, onMigration: OpenOptions['onMigration']): void {
