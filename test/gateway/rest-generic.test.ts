@@ -4,6 +4,9 @@
  * protos, in front of a small test upstream. Every route comes from its
  * google.api.http rules.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { type ChildGateway, startChildGateway } from '../helpers/child-server';
 import { rawRequest } from '../helpers/raw-http';
 import { type LibraryUpstream, libraryDescriptorSet, libraryProtoFolder, startLibraryUpstream } from '../helpers/library-upstream';
@@ -134,5 +137,22 @@ describe('REST routes from google.api.http rules alone', () => {
       message: 'not now',
       details: [{ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ field: 'code', description: 'as asked' }] }],
     });
+  });
+});
+
+describe('the same routes learnt from a descriptor set (--descriptor-set)', () => {
+  it('routes by the rules of a FileDescriptorSet file, as buf build -o writes it', async () => {
+    const folder = libraryProtoFolder();
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'descriptor-set-')), 'library.binpb');
+    fs.writeFileSync(file, libraryDescriptorSet(folder));
+    const fromSet = await startChildGateway(['--upstream', `127.0.0.1:${upstream.port}`, '--descriptor-set', file]);
+    try {
+      const response = await fetch(`http://127.0.0.1:${fromSet.port}/v1/shelves/s1/settings`);
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as Record<string, unknown>)['getShelfSettings']).toEqual({ name: 'shelves/s1/settings' });
+    } finally {
+      fromSet.child.kill('SIGTERM');
+      expect(await fromSet.exited).toBe(0);
+    }
   });
 });
