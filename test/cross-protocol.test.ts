@@ -148,6 +148,19 @@ describe.each(['in-process', 'standalone'] as const)('gateway %s', (mode) => {
     expectSameError(await everyProtocol(onSeeded, (call) => call('getOIDCSettings', {})), 16, 'AUTH-7fs1e');
   });
 
+  it('the auth scheme is case-insensitive (RFC 7235 §2.1): bearer and BEARER are accepted', async () => {
+    for (const scheme of ['bearer', 'BEARER', 'bEaReR']) {
+      const results = await everyProtocol(onSeeded, (call) => call('getOIDCSettings', {}, seeded.adminToken, scheme));
+      for (const protocol of PROTOCOLS) expect({ protocol, scheme, code: results[protocol].code }).toEqual({ protocol, scheme, code: 0 });
+    }
+  });
+
+  it('401: another scheme, or none, with a valid token', async () => {
+    for (const scheme of ['Basic', 'Token', 'Bearer:']) {
+      expectSameError(await everyProtocol(onSeeded, (call) => call('getOIDCSettings', {}, seeded.adminToken, scheme)), 16, 'AUTH-7fs1e');
+    }
+  });
+
   it('401: unknown token', async () => {
     expectSameError(await everyProtocol(onSeeded, (call) => call('updateOIDCSettings', {}, 'A'.repeat(43))), 16, 'AUTH-7fs1e');
   });

@@ -6,7 +6,8 @@ import { newId } from './ids';
 
 /** 256 random bits, base64url: opaque to everyone but this service. */
 const SECRET_BYTES = 32;
-const BEARER = /^Bearer +([A-Za-z0-9_-]{16,128})$/;
+/** The scheme is case-insensitive (RFC 7235 §2.1): "bearer" and "BEARER" are "Bearer". */
+const BEARER = /^bearer +([A-Za-z0-9_-]{16,128})$/i;
 
 export interface IssuedToken {
   readonly id: string;

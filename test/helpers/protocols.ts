@@ -57,7 +57,8 @@ export interface Endpoints {
   readonly host?: string;
 }
 
-export type Caller = (method: MethodName, request: JsonObject, token?: string) => Promise<Result>;
+/** `authScheme` is the authorization scheme sent before the token (RFC 7235 makes it case-insensitive). */
+export type Caller = (method: MethodName, request: JsonObject, token?: string, authScheme?: string) => Promise<Result>;
 
 const registry = createRegistry(ErrorDetailSchema, BadRequestSchema);
 const methodOf = (name: MethodName) => AdminService.method[name] as DescMethodUnary;
@@ -73,10 +74,10 @@ function fromDetails(code: number, message: string, details: Uint8Array | undefi
 
 export function grpcCaller({ grpcPort }: Endpoints): Caller & { close(): void } {
   const client = new grpc.Client(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
-  const call: Caller = (name, request, token) => {
+  const call: Caller = (name, request, token, authScheme = 'Bearer') => {
     const m = methodOf(name);
     const metadata = new grpc.Metadata();
-    if (token) metadata.set('authorization', `Bearer ${token}`);
+    if (token) metadata.set('authorization', `${authScheme} ${token}`);
     return new Promise((resolve) =>
       client.makeUnaryRequest(path(m), (b: Uint8Array) => Buffer.from(b), (b: Buffer) => b, encode(m, request), metadata, (error, response) => {
         if (!error) return resolve({ code: 0, message: '', json: decode(m, response!) });
@@ -127,14 +128,14 @@ function improbableMethod(m: DescMethodUnary, request: JsonObject): improbable.U
 }
 
 export function improbableCaller({ httpPort, scheme = 'http', host = '127.0.0.1' }: Endpoints): Caller {
-  return (name, request, token) => {
+  return (name, request, token, authScheme = 'Bearer') => {
     const m = methodOf(name);
     const descriptor = improbableMethod(m, request);
     return new Promise((resolve) => {
       improbable.unary(descriptor, {
         host: `${scheme}://${host}:${httpPort}`,
         request: new descriptor.requestType(),
-        metadata: token ? { authorization: `Bearer ${token}` } : {},
+        metadata: token ? { authorization: `${authScheme} ${token}` } : {},
         transport: NodeHttpTransport(),
         onEnd: (output) => {
           if (output.status === improbable.Code.OK && output.message) {
@@ -152,9 +153,9 @@ export function improbableCaller({ httpPort, scheme = 'http', host = '127.0.0.1'
 export function connectCaller({ httpPort }: Endpoints): Caller {
   const transport = createGrpcWebTransport({ baseUrl: `http://127.0.0.1:${httpPort}`, httpVersion: '1.1' });
   const client = createClient(AdminService, transport);
-  return async (name, request, token) => {
+  return async (name, request, token, authScheme = 'Bearer') => {
     const m = methodOf(name);
-    const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+    const headers: Record<string, string> = token ? { authorization: `${authScheme} ${token}` } : {};
     try {
       const call = client[name] as (req: unknown, options: object) => Promise<MessageShape<DescMessage>>;
       const response = await call(fromJson(m.input, request), { headers });
@@ -175,7 +176,7 @@ export function connectCaller({ httpPort }: Endpoints): Caller {
 
 /** gRPC-Web text mode by hand: base64 of the framed request; the response may be several padded chunks. */
 export function grpcWebTextCaller({ httpPort }: Endpoints): Caller {
-  return async (name, request, token) => {
+  return async (name, request, token, authScheme = 'Bearer') => {
     const m = methodOf(name);
     const payload = encode(m, request);
     const frame = Buffer.alloc(5 + payload.length);
@@ -186,7 +187,7 @@ export function grpcWebTextCaller({ httpPort }: Endpoints): Caller {
       accept: 'application/grpc-web-text',
       'x-grpc-web': '1',
     };
-    if (token) headers['authorization'] = `Bearer ${token}`;
+    if (token) headers['authorization'] = `${authScheme} ${token}`;
     const response = await fetch(`http://127.0.0.1:${httpPort}${path(m)}`, { method: 'POST', headers, body: frame.toString('base64') });
     const text = await response.text();
     const fields: Record<string, string> = {};
@@ -220,10 +221,10 @@ const REST_ROUTES: Record<MethodName, { method: string; body: boolean }> = {
 };
 
 export function restCaller({ httpPort }: Endpoints): Caller {
-  return async (name, request, token) => {
+  return async (name, request, token, authScheme = 'Bearer') => {
     const route = REST_ROUTES[name];
     const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (token) headers['authorization'] = `Bearer ${token}`;
+    if (token) headers['authorization'] = `${authScheme} ${token}`;
     const response = await fetch(`http://127.0.0.1:${httpPort}/admin/v1/settings/oidc`, {
       method: route.method,
       headers,
