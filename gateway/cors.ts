@@ -2,36 +2,57 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /**
  * CORS for browser clients (REFERENCE §5; https://fetch.spec.whatwg.org/#http-cors-protocol).
- * The default allows any origin: calls authenticate with a bearer token, not
- * a cookie, so a foreign page gains nothing it could not do without CORS.
+ *
+ * Calls authenticate with a bearer token in the `authorization` header, never
+ * with a cookie, so no answer grants credentials
+ * (`access-control-allow-credentials`): a foreign page that is allowed to call
+ * still needs a token of its own, and the default of any origin gives it
+ * nothing it could not do from a script outside a browser. The `null` origin
+ * (sandboxed frames, `file:` pages, some redirects) is never allowed: it
+ * stands for no one in particular.
  */
 export interface CorsOptions {
   /** "*" for any origin, else the exact origins allowed (scheme://host[:port]). */
   readonly origins: '*' | readonly string[];
   readonly maxAgeSeconds: number;
+  /** Request headers allowed beside the ones the protocols need, lower case (custom metadata). */
+  readonly allowedHeaders?: readonly string[];
 }
 
-const ALLOWED_HEADERS = ['content-type', 'authorization', 'x-grpc-web', 'x-user-agent', 'grpc-timeout', 'accept-language'];
+/** The request headers gRPC-Web and REST clients send: nothing a preflight asks beyond these is granted. */
+export const PROTOCOL_REQUEST_HEADERS: readonly string[] = [
+  'authorization',
+  'content-type',
+  'x-grpc-web',
+  'x-user-agent',
+  'grpc-timeout',
+  'accept-language',
+];
 const EXPOSED_HEADERS = 'grpc-status, grpc-message, grpc-status-details-bin, www-authenticate, allow';
 
+/** A serialized origin (scheme://host[:port]); "null" and anything else is not one. */
+const ORIGIN = /^[a-z][a-z0-9+.-]*:\/\/[^\s/?#]+$/i;
+
 export function originAllowed(origin: string | undefined, options: CorsOptions): origin is string {
-  return origin !== undefined && (options.origins === '*' || options.origins.includes(origin));
+  if (origin === undefined || !ORIGIN.test(origin)) return false;
+  return options.origins === '*' || options.origins.includes(origin);
 }
 
 /** Adds the CORS headers of an actual request; none for a disallowed origin. */
 export function corsApply(request: IncomingMessage, response: ServerResponse, options: CorsOptions): void {
   const origin = request.headers.origin;
+  // The answer depends on the origin whenever it is reflected or withheld.
+  response.setHeader('vary', 'Origin');
   if (!originAllowed(origin, options)) return;
   response.setHeader('access-control-allow-origin', origin);
-  response.setHeader('access-control-allow-credentials', 'true');
   response.setHeader('access-control-expose-headers', EXPOSED_HEADERS);
-  response.setHeader('vary', 'Origin');
 }
 
 /**
  * Answers a preflight. `methods` are those the path accepts; an empty list
  * (unknown path) or a disallowed origin gets no CORS headers, so the browser
- * refuses the call that would follow.
+ * refuses the call that would follow. The allowed headers are a fixed list,
+ * never an echo of what was asked: a header outside it fails the preflight.
  */
 export function corsPreflight(
   request: IncomingMessage,
@@ -42,15 +63,14 @@ export function corsPreflight(
   const origin = request.headers.origin;
   response.setHeader('vary', 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers');
   if (originAllowed(origin, options) && methods.length > 0) {
-    const requested = String(request.headers['access-control-request-headers'] ?? '')
-      .split(',')
-      .map((h) => h.trim().toLowerCase())
-      .filter((h) => /^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(h));
     response.setHeader('access-control-allow-origin', origin);
-    response.setHeader('access-control-allow-credentials', 'true');
     response.setHeader('access-control-allow-methods', [...methods, 'OPTIONS'].join(', '));
-    response.setHeader('access-control-allow-headers', [...new Set([...ALLOWED_HEADERS, ...requested])].join(', '));
+    response.setHeader('access-control-allow-headers', allowedHeaders(options).join(', '));
     response.setHeader('access-control-max-age', String(options.maxAgeSeconds));
   }
   response.writeHead(204).end();
+}
+
+function allowedHeaders(options: CorsOptions): string[] {
+  return [...new Set([...PROTOCOL_REQUEST_HEADERS, ...(options.allowedHeaders ?? [])])];
 }

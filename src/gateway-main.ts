@@ -71,7 +71,7 @@ async function main(): Promise<void> {
       call: upstream.call,
       descriptorSet,
       mounts: config.restMounts,
-      cors: { origins: config.corsOrigins, maxAgeSeconds: 7200 },
+      cors: { origins: config.corsOrigins, allowedHeaders: config.corsAllowedHeaders ?? [], maxAgeSeconds: 7200 },
       maxBodyBytes: config.maxBodyBytes,
       defaultTimeoutMs: config.callTimeoutMs,
       openApi: { title: 'OIDC settings (ZITADEL Admin API)', version: SERVICE_VERSION },

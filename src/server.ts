@@ -103,7 +103,7 @@ export async function startServer(
       call: dispatcher,
       descriptorSet,
       mounts: config.restMounts,
-      cors: { origins: config.corsOrigins, maxAgeSeconds: 7200 },
+      cors: { origins: config.corsOrigins, allowedHeaders: config.corsAllowedHeaders ?? [], maxAgeSeconds: 7200 },
       maxBodyBytes: config.maxBodyBytes,
       // The settings page (web/) at /ui/, not at "/", whose prefix would take every REST GET.
       extraRoutes: [

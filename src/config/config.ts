@@ -52,6 +52,11 @@ const origins: Setting<'*' | string[]>['parse'] = (raw) => {
   const list = raw.split(',').map((o) => o.trim()).filter((o) => o !== '');
   return list.length > 0 && list.every((o) => /^https?:\/\/[^/\s]+$/.test(o)) ? list : undefined;
 };
+/** A comma list of header names (HTTP tokens), lower-cased; may be empty. */
+const headerNames: Setting<string[]>['parse'] = (raw) => {
+  const list = raw.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '');
+  return list.every((h) => /^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(h)) ? list : undefined;
+};
 /** "service=/prefix" pairs, comma separated. */
 const mounts: Setting<Record<string, string>>['parse'] = (raw) => {
   const entries = raw
@@ -180,6 +185,15 @@ export const SETTINGS = {
     default: '*',
     parse: origins,
     expected: '* or a comma list of origins (scheme://host[:port])',
+    programs: BOTH,
+  }),
+  corsAllowedHeaders: define({
+    env: 'CORS_ALLOWED_HEADERS',
+    description:
+      'Request headers browsers may send besides the ones gRPC-Web and REST need (authorization, content-type, x-grpc-web, x-user-agent, grpc-timeout, accept-language): a comma list, e.g. x-request-id',
+    default: '',
+    parse: headerNames,
+    expected: 'a comma list of header names',
     programs: BOTH,
   }),
   restMounts: define({

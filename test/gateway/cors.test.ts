@@ -5,8 +5,8 @@ import { rawRequest } from '../helpers/raw-http';
 const ALLOWED = 'https://admin.example.com';
 
 describe.each([
-  ['a list of origins', { CORS_ORIGINS: `${ALLOWED}, http://localhost:3000` }, 'https://evil.example.com'],
-  ['any origin (the default)', {}, undefined],
+  ['a list of origins', { CORS_ORIGINS: `${ALLOWED}, http://localhost:3000`, CORS_ALLOWED_HEADERS: 'X-Request-Id' }, 'https://evil.example.com'],
+  ['any origin (the default)', { CORS_ALLOWED_HEADERS: 'X-Request-Id' }, undefined],
 ] as const)('CORS with %s', (_name, env, disallowed) => {
   let server: TestServer;
   let port: number;
@@ -23,20 +23,18 @@ describe.each([
       headers: {
         origin,
         'access-control-request-method': method,
-        'access-control-request-headers': 'content-type, authorization, x-grpc-web, x-user-agent, grpc-timeout, x-custom',
+        'access-control-request-headers': 'content-type, authorization, x-grpc-web, x-user-agent, grpc-timeout, x-request-id, cookie, x-custom',
       },
     });
 
-  it('answers a gRPC-Web preflight with the origin, POST, the headers and a max-age', async () => {
+  it('answers a gRPC-Web preflight with the origin, POST, the protocol and configured headers and a max-age', async () => {
     const r = await preflight(ALLOWED, '/zitadel.admin.v1.AdminService/UpdateOIDCSettings', 'POST');
     expect(r.status).toBe(204);
     expect(r.headers['access-control-allow-origin']).toBe(ALLOWED);
-    expect(r.headers['access-control-allow-credentials']).toBe('true');
     expect(r.headers['access-control-allow-methods']).toBe('POST, OPTIONS');
-    const headers = String(r.headers['access-control-allow-headers']).split(', ');
-    for (const h of ['content-type', 'authorization', 'x-grpc-web', 'x-user-agent', 'grpc-timeout', 'accept-language', 'x-custom']) {
-      expect(headers).toContain(h);
-    }
+    const headers = String(r.headers['access-control-allow-headers']).split(', ').sort();
+    // The protocols' headers and CORS_ALLOWED_HEADERS (lower-cased), and nothing the preflight merely asked for.
+    expect(headers).toEqual(['accept-language', 'authorization', 'content-type', 'grpc-timeout', 'x-grpc-web', 'x-request-id', 'x-user-agent']);
     expect(Number(r.headers['access-control-max-age'])).toBeGreaterThan(0);
     expect(String(r.headers['vary'])).toContain('Origin');
   });
@@ -44,6 +42,23 @@ describe.each([
   it('answers a REST preflight with the methods of the route', async () => {
     const r = await preflight(ALLOWED, '/admin/v1/settings/oidc', 'PUT');
     expect(r.headers['access-control-allow-methods']).toBe('GET, POST, PUT, OPTIONS');
+  });
+
+  it('never grants credentials: bearer tokens travel in a header, no cookie is used', async () => {
+    const pre = await preflight(ALLOWED, '/zitadel.admin.v1.AdminService/UpdateOIDCSettings', 'POST');
+    const actual = await rawRequest(port, { method: 'GET', path: '/admin/v1/settings/oidc', headers: { origin: ALLOWED } });
+    expect(pre.headers['access-control-allow-origin']).toBe(ALLOWED);
+    expect(actual.headers['access-control-allow-origin']).toBe(ALLOWED);
+    expect(pre.headers['access-control-allow-credentials']).toBeUndefined();
+    expect(actual.headers['access-control-allow-credentials']).toBeUndefined();
+  });
+
+  it.each(['null', 'file://', 'not an origin', `${ALLOWED}/path`])('never allows the origin %j', async (origin) => {
+    const pre = await preflight(origin, '/zitadel.admin.v1.AdminService/UpdateOIDCSettings', 'POST');
+    expect(Object.keys(pre.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
+    const actual = await rawRequest(port, { method: 'GET', path: '/admin/v1/settings/oidc', headers: { origin } });
+    expect(Object.keys(actual.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
+    expect(String(actual.headers['vary'])).toContain('Origin');
   });
 
   it('exposes the gRPC status headers on the actual response', async () => {

@@ -82,7 +82,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ CORS_ORIGINS: raw }, []).corsOrigins).toEqual(origins);
   });
 
-  it.each(['', 'example.com', 'https://a.example.com/path'])('refuses CORS_ORIGINS %j', (raw) => {
+  it('reads CORS_ALLOWED_HEADERS as lower-case names, none by default', () => {
+    expect(loadConfig({}, []).corsAllowedHeaders).toBeUndefined();
+    expect(loadConfig({ CORS_ALLOWED_HEADERS: 'X-Request-Id, x-trace ' }, []).corsAllowedHeaders).toEqual(['x-request-id', 'x-trace']);
+    expect(() => loadConfig({ CORS_ALLOWED_HEADERS: 'x-ok, bad header' }, [])).toThrow(/CORS_ALLOWED_HEADERS/);
+  });
+
+  it.each(['', 'example.com', 'https://a.example.com/path', 'null', 'https://a.example.com, null'])('refuses CORS_ORIGINS %j', (raw) => {
     expect(() => loadConfig({ CORS_ORIGINS: raw }, [])).toThrow(/CORS_ORIGINS/);
   });
 });
