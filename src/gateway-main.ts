@@ -9,6 +9,7 @@ import { callObserver } from './observability/call-log';
 import { Metrics } from './observability/metrics';
 import { type Config, ConfigError, helpText, loadConfig } from './config/config';
 import { createLogger, flushAndExit } from './log';
+import { routeGrpcLibraryLogs } from './observability/grpc-library-log';
 import { SERVICE_VERSION, DESCRIPTOR_SET_PATH, PROJECT_ROOT } from './paths';
 
 /**
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = createLogger(config.logLevel);
+  routeGrpcLibraryLogs(logger);
   const tlsUpstream = config.upstreamTls || config.upstreamCa !== undefined;
   const upstream = upstreamChannel(config.upstream, {
     credentials: tlsUpstream ? credentials.createSsl(config.upstreamCa ?? null) : undefined,

@@ -16,6 +16,7 @@ import { createReflectionService } from './grpc/reflection';
 import { type GrpcServer, startGrpcServer } from './grpc/server';
 import type { Logger } from './log';
 import { callObserver } from './observability/call-log';
+import { routeGrpcLibraryLogs } from './observability/grpc-library-log';
 import { Metrics } from './observability/metrics';
 import { SERVICE_VERSION, DESCRIPTOR_SET_PATH, HEALTH_DESCRIPTOR_SET_PATH, WEB_DIST_PATH } from './paths';
 import { startCheckpointer } from './store/checkpointer';
@@ -41,6 +42,7 @@ export async function startServer(
   logger: Logger,
   options: { readonly verdict?: Promise<Verdict> } = {},
 ): Promise<RunningServer> {
+  routeGrpcLibraryLogs(logger);
   fs.mkdirSync(config.dataDir, { recursive: true });
   // What needs no database is built first: with a large database, while
   // its integrity check (started by main.ts) still runs on its own thread.

@@ -9,6 +9,8 @@ export interface ChildServer {
   readonly port: number;
   /** Every log line so far, parsed. */
   readonly logs: Array<Record<string, unknown>>;
+  /** Everything written to stdout and stderr so far, as text. */
+  output(): string;
   readonly exited: Promise<number | null>;
 }
 
@@ -43,7 +45,13 @@ export function startChildServer(dataDir: string, env: Record<string, string> = 
   // the last log lines are in `logs` when `exited` resolves.
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  let all = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    all += chunk.toString();
+  });
+  child.stdout!.on('data', (chunk: Buffer) => (all += chunk.toString()));
+  const output = () => all;
   return new Promise((resolve, reject) => {
     readline.createInterface({ input: child.stdout! }).on('line', (line) => {
       let entry: Record<string, unknown>;
@@ -55,7 +63,7 @@ export function startChildServer(dataDir: string, env: Record<string, string> = 
       logs.push(entry);
       if (entry['msg'] === 'serving gRPC') {
         const port = Number(String(entry['address']).split(':').at(-1));
-        resolve({ child, port, logs, exited });
+        resolve({ child, port, logs, output, exited });
       }
     });
     void exited.then((code) => reject(new Error(`server exited (${code}) before serving: ${stderr}`)));
@@ -83,6 +91,8 @@ const GATEWAY_MAIN = path.join(__dirname, '../../dist/src/gateway-main.js');
 export interface ChildGateway {
   readonly child: ChildProcess;
   readonly port: number;
+  /** Everything written to stdout and stderr so far, as text. */
+  output(): string;
   readonly exited: Promise<number | null>;
 }
 
@@ -94,13 +104,19 @@ export function startChildGateway(args: string[], env: Record<string, string> = 
   });
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  let all = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    all += chunk.toString();
+  });
+  child.stdout.on('data', (chunk: Buffer) => (all += chunk.toString()));
+  const output = () => all;
   return new Promise((resolve, reject) => {
     readline.createInterface({ input: child.stdout }).on('line', (line) => {
       try {
         const entry = JSON.parse(line) as Record<string, unknown>;
         if (entry['msg'] === 'serving gRPC-Web and REST') {
-          resolve({ child, port: Number(String(entry['address']).split(':').at(-1)), exited });
+          resolve({ child, port: Number(String(entry['address']).split(':').at(-1)), output, exited });
         }
       } catch {
         // not a log line
