@@ -8,8 +8,10 @@ export interface Http2Front {
   stream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): boolean;
 }
 
+type SetupHandlers = (this: grpc.Server, http2Server: http2.Http2Server | http2.Http2SecureServer, ...rest: unknown[]) => void;
+
 interface GrpcServerInternals {
-  _setupHandlers(http2Server: http2.Http2Server | http2.Http2SecureServer, ...rest: unknown[]): void;
+  _setupHandlers: SetupHandlers;
 }
 
 /**
@@ -28,7 +30,7 @@ export function putInFront(server: grpc.Server, front: Http2Front): void {
   const internals = server as unknown as GrpcServerInternals;
   const setup = internals._setupHandlers;
   if (typeof setup !== 'function') throw new Error('@grpc/grpc-js has no Server._setupHandlers: the HTTP/2 front cannot be installed');
-  internals._setupHandlers = function (this: unknown, http2Server, ...rest) {
+  internals._setupHandlers = function (http2Server, ...rest) {
     setup.call(this, http2Server, ...rest);
     const grpcListeners = http2Server.listeners('stream') as Array<(...args: unknown[]) => void>;
     http2Server.removeAllListeners('stream');

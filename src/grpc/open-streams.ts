@@ -35,7 +35,7 @@ export class OpenStreams {
         ...method,
         requestDeserialize: (bytes: Buffer) => {
           try {
-            return deserialize(bytes);
+            return deserialize(bytes) as unknown;
           } catch {
             return new Undecodable(method.path);
           }
@@ -43,7 +43,7 @@ export class OpenStreams {
       };
       wrapped[name] = this.guard(method, handler);
     }
-    this.server.addService(definitions as grpc.ServiceDefinition, wrapped);
+    this.server.addService(definitions, wrapped);
   }
 
   endAll(): void {

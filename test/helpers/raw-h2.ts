@@ -1,4 +1,4 @@
-import http2 from 'node:http2';
+import type http2 from 'node:http2';
 import net from 'node:net';
 
 /**
@@ -133,7 +133,7 @@ export function h2Request(session: http2.ClientHttp2Session, headers: http2.Outg
     let trailers: http2.IncomingHttpHeaders = {};
     const chunks: Buffer[] = [];
     stream.on('response', (h) => (responseHeaders = h));
-    stream.on('trailers', (t) => (trailers = t));
+    stream.on('trailers', (t: http2.IncomingHttpHeaders) => (trailers = t));
     stream.on('data', (c: Buffer) => chunks.push(c));
     stream.on('error', reject);
     stream.on('close', () =>
