@@ -1,5 +1,6 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2 from 'node:http2';
+import type net from 'node:net';
 import { type CorsOptions, corsApply, corsPreflight } from './cors';
 import { withDeadline } from './deadline';
 import { Codes, GatewayError } from './errors';
@@ -217,12 +218,23 @@ async function listen(
     });
   });
   const port = (server.address() as { port: number }).port;
+  // Every TCP socket, whatever became of it: a TLS handshake never finished,
+  // or an HTTP/1.1 connection on the HTTP/2 server (allowHTTP1) is neither a
+  // session nor known to closeAllConnections, and would hold close() open.
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   return {
     server,
     port,
     close: (graceMs = 10_000) =>
       new Promise<void>((resolve) => {
-        const timer = setTimeout(() => connections.cut(), graceMs);
+        const timer = setTimeout(() => {
+          connections.cut();
+          for (const socket of sockets) socket.destroy();
+        }, graceMs);
         server.close(() => {
           clearTimeout(timer);
           resolve();

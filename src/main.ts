@@ -36,6 +36,14 @@ async function main(): Promise<void> {
   let signalled: NodeJS.Signals | undefined;
   const shutDown = (server: RunningServer, signal: NodeJS.Signals) => {
     logger.info({ signal }, 'shutting down');
+    // The last resort: stop() ends within the grace period by design
+    // (connections are destroyed at its end), then drains the writer and
+    // closes the database; should anything still hang, the process goes.
+    const backstopMs = config.shutdownGraceMs + 5000;
+    setTimeout(() => {
+      logger.error({ afterMs: backstopMs }, 'shutdown did not finish; exiting');
+      flushAndExit(logger, 1);
+    }, backstopMs).unref();
     server.stop().then(
       () => flushAndExit(logger, 0),
       (error: unknown) => {

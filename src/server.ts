@@ -90,6 +90,13 @@ export async function startServer(
         packageDefinition,
         reflection,
         maxReceiveBytes: config.grpcMaxReceiveBytes,
+        limits: {
+          maxConnections: config.grpcMaxConnections,
+          idleTimeoutMs: config.grpcIdleTimeoutMs,
+          // TLS handshake, preface and SETTINGS take milliseconds; a socket
+          // that sends none of them only holds a descriptor.
+          handshakeTimeoutMs: Math.min(10_000, config.grpcIdleTimeoutMs),
+        },
         credentials: config.tls && ServerCredentials.createSsl(null, [{ cert_chain: config.tls.cert, private_key: config.tls.key }], false),
         onCall: observeCall,
       },

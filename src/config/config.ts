@@ -35,6 +35,7 @@ const bytes: Setting<number>['parse'] = (raw) => {
   const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
   return Number.isSafeInteger(n) && n >= 1 ? n : undefined;
 };
+const count: Setting<number>['parse'] = bytes;
 const bool: Setting<boolean>['parse'] = (raw) =>
   ({ true: true, on: true, '1': true, yes: true, false: false, off: false, '0': false, no: false })[raw.toLowerCase()];
 const text: Setting<string>['parse'] = (raw) => (raw === '' ? undefined : raw);
@@ -169,6 +170,29 @@ export const SETTINGS = {
     default: '16384',
     parse: bytes,
     expected: 'a whole number of bytes, at least 1',
+    programs: SERVER,
+  }),
+  grpcMaxConnections: define({
+    env: 'GRPC_MAX_CONNECTIONS',
+    // gRPC clients multiplex every call over one connection per channel, so
+    // a handful of clients need a handful of connections; 256 leaves room
+    // for many and keeps the port's descriptors well under a 1024 (or even
+    // 512) ulimit -n, with room for the HTTP port and the database.
+    description: 'Most TCP connections the gRPC port keeps open; more are closed as they arrive',
+    default: '256',
+    parse: count,
+    expected: 'a whole number, at least 1',
+    programs: SERVER,
+  }),
+  grpcIdleTimeout: define({
+    env: 'GRPC_IDLE_TIMEOUT',
+    // gRPC's MAX_CONNECTION_IDLE: a client whose connection went away opens
+    // a new one on its next call. Also how soon a connection left open after
+    // a protocol error (GOAWAY) is closed.
+    description: 'A gRPC connection with no call for this long is closed (GOAWAY first)',
+    default: '2m',
+    parse: lifetime,
+    expected: 'a positive duration such as 2m',
     programs: SERVER,
   }),
   maxBodyBytes: define({
@@ -310,6 +334,7 @@ export interface Config extends ConfigValues {
   readonly adminTokenFile: string;
   readonly shutdownGraceMs: number;
   readonly callTimeoutMs: number;
+  readonly grpcIdleTimeoutMs: number;
 }
 
 export const flagOf = (setting: { env: string; flag?: string }): string =>
@@ -364,6 +389,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[], prog
     adminTokenFile: path.join(dataDir, 'admin.pat'),
     shutdownGraceMs: milliseconds(config.shutdownGrace),
     callTimeoutMs: milliseconds(config.callTimeout),
+    grpcIdleTimeoutMs: milliseconds(config.grpcIdleTimeout),
     seedLifetimes: config.seed
       ? {
           accessTokenLifetime: config.accessTokenLifetime,

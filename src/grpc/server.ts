@@ -1,7 +1,12 @@
+import type http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import type { PackageDefinition, ServiceDefinition } from '@grpc/proto-loader';
 import { HealthImplementation } from 'grpc-health-check';
 import type { ReflectionService } from '@grpc/reflection';
+import { type ConnectionLimits, Connections, listen } from './connections';
+import { putInFront } from './http2-front';
+import { OpenStreams } from './open-streams';
+import { checkRequest, refuse } from './request-check';
 import type { UnaryHandler } from './unary';
 
 export interface GrpcServerOptions {
@@ -14,6 +19,8 @@ export interface GrpcServerOptions {
   readonly reflection: ReflectionService;
   /** Larger requests are refused with RESOURCE_EXHAUSTED before they are read. */
   readonly maxReceiveBytes: number;
+  /** How many connections, and how long one may sit idle or take to begin HTTP/2. */
+  readonly limits: ConnectionLimits;
   readonly credentials?: grpc.ServerCredentials;
   /** Sees every answered call (for logs and metrics). */
   readonly onCall?: (record: {
@@ -29,10 +36,13 @@ export interface GrpcServer {
   readonly server: grpc.Server;
   readonly port: number;
   readonly health: HealthImplementation;
+  /** Open TCP connections on the port. */
+  connections(): number;
   /**
    * Health turns NOT_SERVING, new calls are refused, calls in flight finish
    * (for at most graceMs), and open health Watch and reflection streams are
-   * ended rather than holding the shutdown up.
+   * ended rather than holding the shutdown up. At the end of graceMs every
+   * connection still open is destroyed, whatever its client does.
    */
   shutdown(graceMs: number): Promise<void>;
 }
@@ -57,6 +67,21 @@ export async function startGrpcServer(
     // No channelz service is offered, and its per-call bookkeeping was the
     // fourth largest allocation of a call in a heap profile.
     'grpc.enable_channelz': 0,
+    // A peer that vanished while a stream is open (a health Watch) is found
+    // by a PING it does not answer; idle connections are closed before that.
+    'grpc.keepalive_time_ms': options.limits.idleTimeoutMs,
+    'grpc.keepalive_timeout_ms': 20_000,
+  });
+  // Only POST application/grpc with a well-formed grpc-timeout reaches grpc-js.
+  const connections = new Connections(options.limits);
+  putInFront(server, {
+    session: (session) => connections.sessionStarted(session),
+    stream: (stream: http2.ServerHttp2Stream, headers) => {
+      connections.streamOpened(stream);
+      const refusal = checkRequest(headers);
+      if (refusal) refuse(stream, refusal);
+      return refusal === undefined;
+    },
   });
   const served = new Set(options.paths);
   const health = new HealthImplementation({ '': 'NOT_SERVING' });
@@ -85,13 +110,12 @@ export async function startGrpcServer(
   options.reflection.addToServer(streams);
   health.addToServer(streams);
 
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(
-      `${address.host}:${address.port}`,
-      options.credentials ?? grpc.ServerCredentials.createInsecure(),
-      (error, bound) => (error ? reject(error) : resolve(bound)),
-    ),
-  );
+  // The listening socket is ours, so every connection can be counted,
+  // capped and destroyed; grpc-js gets each one through its injector (over
+  // TLS too: the injected HTTP/2 server is then a TLS server).
+  const injector = server.createConnectionInjector(options.credentials ?? grpc.ServerCredentials.createInsecure());
+  const listener = await listen(address, connections, (socket) => injector.injectConnection(socket));
+  const port = (listener.address() as { port: number }).port;
 
   const setAll = (status: 'SERVING' | 'NOT_SERVING') => {
     for (const name of ['', ...serviceNames]) health.setStatus(name, status);
@@ -102,8 +126,10 @@ export async function startGrpcServer(
     server,
     port,
     health,
+    connections: () => connections.count,
     shutdown: async (graceMs) => {
       setAll('NOT_SERVING');
+      listener.close();
       // tryShutdown refuses new calls at once and resolves when the calls in
       // flight are done; streams that would never end on their own (health
       // Watch, reflection) are ended, after their last NOT_SERVING went out.
@@ -114,43 +140,12 @@ export async function startGrpcServer(
       const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), graceMs)));
       if ((await Promise.race([closed, expired])) === 'expired') server.forceShutdown();
       clearTimeout(timer);
-      await closed;
+      // grpc-js's forceShutdown destroys only the sessions it tracks for
+      // channelz (off here), and a session nghttp2 ended never closes: the
+      // sockets themselves go, and with them every session.
+      await connections.destroyAll();
     },
   };
-}
-
-type StreamCall = grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>;
-
-/**
- * Stands in for the server when health and reflection register themselves,
- * so their streaming calls are known and can be ended on shutdown.
- */
-class OpenStreams {
-  private readonly open = new Set<StreamCall>();
-
-  constructor(private readonly server: grpc.Server) {}
-
-  addService(service: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation): void {
-    const wrapped: grpc.UntypedServiceImplementation = {};
-    for (const [name, method] of Object.entries(service)) {
-      // Implementations may be keyed by the method's name or its camelCase form.
-      const handler = implementation[name] ?? (method.originalName && implementation[method.originalName]);
-      if (!handler) continue;
-      wrapped[name] = method.responseStream
-        ? (call: StreamCall) => {
-            this.open.add(call);
-            call.once('close', () => this.open.delete(call));
-            (handler as (call: StreamCall) => void)(call);
-          }
-        : handler;
-    }
-    this.server.addService(service, wrapped);
-  }
-
-  endAll(): void {
-    for (const call of this.open) call.end();
-    this.open.clear();
-  }
 }
 
 function bridge(handler: UnaryHandler, path: string, onCall: GrpcServerOptions['onCall']): grpc.handleUnaryCall<Buffer, Buffer> {
