@@ -1,6 +1,6 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2 from 'node:http2';
-import type net from 'node:net';
+import net from 'node:net';
 import { type CorsOptions, corsApply, corsPreflight } from './cors';
 import { withDeadline } from './deadline';
 import { Codes, GatewayError } from './errors';
@@ -170,6 +170,23 @@ export interface GatewayServer {
   close(graceMs?: number): Promise<void>;
 }
 
+/** What one client may hold of the HTTP port. */
+export interface ConnectionLimits {
+  /** Connections past this many are closed as they arrive. */
+  readonly maxConnections: number;
+  /**
+   * An HTTP/2 (TLS) connection with no traffic for this long is asked to go;
+   * a TLS handshake must finish within min(10 s, this). HTTP/1.1 keep-alive
+   * connections close after 5 s without a request, and one whose headers
+   * take over 10 s is cut (Node's headersTimeout).
+   */
+  readonly idleTimeoutMs: number;
+  /** Sees each connection refused for the cap. */
+  readonly onRefused?: () => void;
+}
+
+const DEFAULT_LIMITS: ConnectionLimits = { maxConnections: 512, idleTimeoutMs: 120_000 };
+
 /**
  * Listens in plain HTTP/1.1, or with a certificate over TLS, where ALPN
  * offers HTTP/2 and HTTP/1.1 still works (Node's compatibility API hands
@@ -179,26 +196,43 @@ export async function startGatewayServer(
   gateway: Gateway,
   address: { host: string; port: number },
   tls?: { readonly cert: Buffer; readonly key: Buffer },
+  limits: ConnectionLimits = DEFAULT_LIMITS,
 ): Promise<GatewayServer> {
   if (!tls) {
-    const server = http.createServer({ keepAliveTimeout: 5000 }, gateway.listener);
+    // Node enforces headersTimeout and requestTimeout only when it checks,
+    // every 30 s by default: a slowloris connection then lived ~40 s.
+    const server = http.createServer({ keepAliveTimeout: 5000, connectionsCheckingInterval: 1000 }, gateway.listener);
     server.headersTimeout = 10_000;
     server.requestTimeout = 30_000;
-    return listen(server, address, {
+    return listen(server, address, limits, {
       closeIdle: () => server.closeIdleConnections(),
       cut: () => server.closeAllConnections(),
     });
   }
-  const server = http2.createSecureServer({ cert: tls.cert, key: tls.key, allowHTTP1: true });
+  const server = http2.createSecureServer({
+    cert: tls.cert,
+    key: tls.key,
+    allowHTTP1: true,
+    handshakeTimeout: Math.min(10_000, limits.idleTimeoutMs),
+  });
   // The compatibility request and response offer what the listener uses of
   // IncomingMessage and ServerResponse, so both protocols take one path.
   server.on('request', gateway.listener as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
+  // Without a timeout an HTTP/2 session, or an HTTP/1.1 connection on this
+  // server (which does not take http.Server's keep-alive and header
+  // timeouts), stays open for as long as the client likes. Sessions are
+  // asked to go (GOAWAY, their streams finish); HTTP/1.1 sockets are closed.
+  server.setTimeout(limits.idleTimeoutMs);
+  server.on('timeout', (idle: http2.ServerHttp2Session | net.Socket) => {
+    if (idle instanceof net.Socket) idle.destroy();
+    else idle.close();
+  });
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (session: http2.ServerHttp2Session) => {
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
   });
-  return listen(server, address, {
+  return listen(server, address, limits, {
     // A session asked to close finishes its streams, then goes away.
     closeIdle: () => sessions.forEach((s) => s.close()),
     cut: () => sessions.forEach((s) => s.destroy()),
@@ -208,8 +242,12 @@ export async function startGatewayServer(
 async function listen(
   server: http.Server | http2.Http2SecureServer,
   address: { host: string; port: number },
+  limits: ConnectionLimits,
   connections: { closeIdle(): void; cut(): void },
 ): Promise<GatewayServer> {
+  // net.Server closes a connection over the cap as it is accepted ('drop').
+  server.maxConnections = limits.maxConnections;
+  server.on('drop', () => limits.onRefused?.());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(address.port, address.host, () => {

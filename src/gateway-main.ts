@@ -10,6 +10,7 @@ import { Metrics } from './observability/metrics';
 import { type Config, ConfigError, helpText, loadConfig } from './config/config';
 import { createLogger, flushAndExit } from './log';
 import { routeGrpcLibraryLogs } from './observability/grpc-library-log';
+import { refusalWarning } from './observability/refusals';
 import { SERVICE_VERSION, DESCRIPTOR_SET_PATH, PROJECT_ROOT } from './paths';
 
 /**
@@ -85,7 +86,11 @@ async function main(): Promise<void> {
       onCall: callObserver(logger, metrics),
       onError: (error) => logger.error({ err: error }, 'gateway internal error'),
     });
-    server = await startGatewayServer(gateway, { host: config.httpHost, port: config.httpPort }, config.tls);
+    server = await startGatewayServer(gateway, { host: config.httpHost, port: config.httpPort }, config.tls, {
+      maxConnections: config.httpMaxConnections,
+      idleTimeoutMs: config.httpIdleTimeoutMs,
+      onRefused: refusalWarning(logger, 'connection refused: HTTP_MAX_CONNECTIONS reached', { port: 'http' }),
+    });
   } catch (error) {
     logger.fatal({ err: error }, 'start failed');
     flushAndExit(logger, 1);

@@ -17,6 +17,7 @@ import { type GrpcServer, startGrpcServer } from './grpc/server';
 import type { Logger } from './log';
 import { callObserver } from './observability/call-log';
 import { routeGrpcLibraryLogs } from './observability/grpc-library-log';
+import { refusalWarning } from './observability/refusals';
 import { Metrics } from './observability/metrics';
 import { SERVICE_VERSION, DESCRIPTOR_SET_PATH, HEALTH_DESCRIPTOR_SET_PATH, WEB_DIST_PATH } from './paths';
 import { startCheckpointer } from './store/checkpointer';
@@ -96,6 +97,7 @@ export async function startServer(
           // TLS handshake, preface and SETTINGS take milliseconds; a socket
           // that sends none of them only holds a descriptor.
           handshakeTimeoutMs: Math.min(10_000, config.grpcIdleTimeoutMs),
+          onRefused: refusalWarning(logger, 'connection refused: GRPC_MAX_CONNECTIONS reached', { port: 'grpc' }),
         },
         credentials: config.tls && ServerCredentials.createSsl(null, [{ cert_chain: config.tls.cert, private_key: config.tls.key }], false),
         onCall: observeCall,
@@ -127,7 +129,11 @@ export async function startServer(
       onCall: observeCall,
       onError: (error) => logger.error({ err: error }, 'gateway internal error'),
     });
-    const http = await startGatewayServer(gateway, { host: config.httpHost, port: config.httpPort }, config.tls);
+    const http = await startGatewayServer(gateway, { host: config.httpHost, port: config.httpPort }, config.tls, {
+      maxConnections: config.httpMaxConnections,
+      idleTimeoutMs: config.httpIdleTimeoutMs,
+      onRefused: refusalWarning(logger, 'connection refused: HTTP_MAX_CONNECTIONS reached', { port: 'http' }),
+    });
     logger.info({ address: `${config.httpHost}:${http.port}`, tls: config.tls !== undefined }, 'serving gRPC-Web and REST');
 
     const stop = () =>

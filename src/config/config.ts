@@ -195,6 +195,26 @@ export const SETTINGS = {
     expected: 'a positive duration such as 2m',
     programs: SERVER,
   }),
+  httpMaxConnections: define({
+    env: 'HTTP_MAX_CONNECTIONS',
+    // Browsers open up to six HTTP/1.1 connections per origin (one with
+    // HTTP/2); 512 serves many of them and, with the gRPC port's cap, keeps
+    // the process under a 1024 ulimit -n.
+    description: 'Most TCP connections the HTTP port keeps open; more are closed as they arrive',
+    default: '512',
+    parse: count,
+    expected: 'a whole number, at least 1',
+    programs: BOTH,
+  }),
+  httpIdleTimeout: define({
+    env: 'HTTP_IDLE_TIMEOUT',
+    description:
+      'An HTTP/2 (TLS) connection with no traffic for this long is closed, GOAWAY first (HTTP/1.1 keep-alive connections close after 5s idle)',
+    default: '2m',
+    parse: lifetime,
+    expected: 'a positive duration such as 2m',
+    programs: BOTH,
+  }),
   maxBodyBytes: define({
     env: 'MAX_BODY_BYTES',
     description: 'Largest gRPC-Web or REST request body accepted; larger ones get 413',
@@ -335,6 +355,7 @@ export interface Config extends ConfigValues {
   readonly shutdownGraceMs: number;
   readonly callTimeoutMs: number;
   readonly grpcIdleTimeoutMs: number;
+  readonly httpIdleTimeoutMs: number;
 }
 
 export const flagOf = (setting: { env: string; flag?: string }): string =>
@@ -390,6 +411,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[], prog
     shutdownGraceMs: milliseconds(config.shutdownGrace),
     callTimeoutMs: milliseconds(config.callTimeout),
     grpcIdleTimeoutMs: milliseconds(config.grpcIdleTimeout),
+    httpIdleTimeoutMs: milliseconds(config.httpIdleTimeout),
     seedLifetimes: config.seed
       ? {
           accessTokenLifetime: config.accessTokenLifetime,

@@ -8,6 +8,8 @@ export interface ConnectionLimits {
   readonly idleTimeoutMs: number;
   /** A connection must have begun HTTP/2 (TLS handshake, preface, SETTINGS) within this time. */
   readonly handshakeTimeoutMs: number;
+  /** Sees each connection refused for the cap. */
+  readonly onRefused?: () => void;
 }
 
 interface Connection {
@@ -44,6 +46,7 @@ export class Connections {
   accept(socket: net.Socket): boolean {
     if (this.open.size >= this.limits.maxConnections) {
       socket.destroy();
+      this.limits.onRefused?.();
       return false;
     }
     const connection: Connection = { socket, streams: 0, leaving: false };
