@@ -31,6 +31,8 @@ const LEAKS: ReadonlyArray<[string, RegExp]> = [
   ['dist/ path', /\/dist\/(src|gateway|gen)\//],
 ];
 
+const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']);
+
 export interface Problem {
   readonly check: string;
   readonly detail: string;
@@ -114,7 +116,10 @@ export function answerProblems(c: FuzzCase, answer: Answer): Problem[] {
     if (c.transport === 'grpc' && !h2Level) {
       return [{ check: 'reset without status', detail: answer.detail }];
     }
-    if (c.transport !== 'grpc') return [{ check: 'connection dropped without an answer', detail: answer.detail }];
+    // node's HTTP/1.1 parser refuses a request line it cannot read (a byte beyond ASCII in the
+    // path, an unknown method) with 400 and a close, which may reach a client still sending.
+    const unreadable = /[^\x21-\x7e]/.test(c.path) || !HTTP_METHODS.has(c.method);
+    if (c.transport !== 'grpc' && !unreadable) return [{ check: 'connection dropped without an answer', detail: answer.detail }];
     return [];
   }
   const problems: Problem[] = [];
@@ -131,7 +136,7 @@ export function answerProblems(c: FuzzCase, answer: Answer): Problem[] {
   }
   // A method other than POST must not run a gRPC method.
   if (c.method !== 'POST' && c.transport !== 'rest' && answer.status === 200 && codes.includes(0)) {
-    problems.push({ check: `${c.method} ran the method`, detail: `HTTP 200, grpc-status 0` });
+    problems.push({ check: 'a method other than POST ran the call', detail: `${c.method}: HTTP 200, grpc-status 0` });
   }
   const sent = requestText(c);
   const answered = [

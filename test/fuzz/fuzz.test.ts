@@ -95,13 +95,13 @@ function describeAnswer(answer: Answer): string {
 function report(transport: Transport, failures: readonly Failure[], extra: string[]): string {
   const groups = new Map<string, Failure[]>();
   // One group per check and kind of message (quoted values and numbers aside).
-  const key = (f: Failure) => `${f.problem.check} ${f.c.path.startsWith('/zitadel.') ? 'ours' : f.c.path.split('/')[1]}: ${f.problem.detail.replace(/"[^"]*"/g, '"…"').replace(/\d+/g, 'N').slice(0, 80)}`;
+  const key = (f: Failure) => `${f.problem.check}: ${f.problem.detail.replace(/^[A-Za-z]+: /, '').replace(/"[^"]*"/g, '"…"').replace(/\d+/g, 'N').slice(0, 80)}`;
   for (const f of failures) groups.set(key(f), [...(groups.get(key(f)) ?? []), f]);
   const lines = [`FUZZ_SEED=${SEED} FUZZ_CASES=${CASES}: ${failures.length} failed ${transport} cases`, ...extra];
   for (const group of groups.values()) {
     const first = group[0]!;
     lines.push(
-      `- ${first.problem.check}: ${group.length} cases, e.g. ${group.slice(0, 4).map((f) => `${f.c.id} ${f.c.method} ${f.c.path.slice(0, 60)} [${f.c.tags.join(' ')}]`).join('; ')}`,
+      `- ${first.problem.check}: ${group.length} cases, e.g. ${group.slice(0, 5).map((f) => `${f.c.id} ${f.c.method} ${f.c.path.slice(0, 60)} [${f.c.tags.join(' ')}]`).join('; ')}`,
       `  ${first.problem.detail.replace(/\s+/g, ' ').slice(0, 240)}`,
       `  rerun: FUZZ_SEED=${SEED} FUZZ_CASE=${first.c.id} npx jest test/fuzz`,
     );
