@@ -18,6 +18,7 @@ import path from 'node:path';
 import { adminClient, call, lifetimes, type ObjectDetails, type ProtoDuration } from '../helpers/grpc-client';
 import { type ChildServer, startChildServer } from '../helpers/child-server';
 import { tempDir } from '../helpers/server';
+import { readEvents } from '../helpers/write-load';
 import { type CaseContext, type FuzzCase, type Transport, fuzzCase } from './cases';
 import { type Ack, type Problem, ackOf, answerProblems } from './checks';
 import { LIFETIME_FIELDS } from './messages';
@@ -41,6 +42,7 @@ interface Failure {
 }
 
 let server: ChildServer;
+let dataDir: string;
 let httpPort: number;
 let token: string;
 let stderr = '';
@@ -110,7 +112,7 @@ function report(transport: Transport, failures: readonly Failure[], extra: strin
 }
 
 beforeAll(async () => {
-  const dataDir = tempDir('oidc-settings-fuzz-');
+  dataDir = tempDir('oidc-settings-fuzz-');
   server = await startChildServer(dataDir, { GRPC_MAX_RECEIVE_BYTES: String(GRPC_MAX_BYTES), MAX_BODY_BYTES: String(HTTP_MAX_BYTES) });
   server.child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   httpPort = Number(String((await logged(server, 'serving gRPC-Web and REST'))['address']).split(':').at(-1));
@@ -202,6 +204,12 @@ if (ONLY) {
       const extra = [
         `${acks.length} writes acknowledged, ${counts.reset} streams reset, ${counts.unsendable} cases the client could not send ${JSON.stringify([...unsendable])}`,
       ];
+      // Every event written during the run is one that some answer acknowledged (WAL: readable while the server runs).
+      const acknowledged = new Set(acks.map((a) => a.sequence));
+      const unacknowledged = readEvents(dataDir).filter((e) => BigInt(e.sequence) > BigInt(before.details.sequence) && !acknowledged.has(BigInt(e.sequence)));
+      if (unacknowledged.length > 0) {
+        extra.push(`${unacknowledged.length} events written without an acknowledged write, e.g. sequence ${unacknowledged[0]!.sequence}: ${unacknowledged[0]!.payload.slice(0, 200)}`);
+      }
       if (BigInt(after.details.sequence) !== (expected?.sequence ?? BigInt(before.details.sequence))) {
         extra.push(`settings changed without an acknowledged write: sequence ${before.details.sequence} -> ${after.details.sequence}, last acknowledged ${last?.sequence ?? 'none'} (${last?.id ?? '-'})`);
       } else if (expected) {

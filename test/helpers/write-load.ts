@@ -72,7 +72,7 @@ export interface EventRow {
   readonly payload: string;
 }
 
-/** The whole event log, read straight from the database file (the server must not be running). */
+/** The whole event log, read straight from the database file (WAL: also while the server runs). */
 export function readEvents(dataDir: string): EventRow[] {
   const db = new Database(path.join(dataDir, 'oidc-settings.db'), { readonly: true });
   try {
