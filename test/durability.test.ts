@@ -4,68 +4,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
-import { adminClient, call, lifetimes, type ObjectDetails } from './helpers/grpc-client';
+import { adminClient, call, type ObjectDetails } from './helpers/grpc-client';
 import { startChildServer } from './helpers/child-server';
 import { tempDir } from './helpers/server';
-
-interface Acked {
-  sequence: bigint;
-  access: number;
-}
-
-/** Sends Updates with distinct values, `concurrency` at a time, until stopped; records what was acknowledged. */
-function writeLoad(port: number, token: string, concurrency: number) {
-  const client = adminClient(port);
-  const acked: Acked[] = [];
-  let failed = 0;
-  let running = true;
-  let next = 1;
-  const worker = async () => {
-    while (running) {
-      const access = next++;
-      const outcome = await call<{ details: ObjectDetails }>(client, 'UpdateOIDCSettings', lifetimes(access, 60, 60, 60), token);
-      if (outcome.ok) acked.push({ sequence: BigInt(outcome.response.details.sequence), access });
-      else failed++;
-    }
-  };
-  const done = Promise.all(Array.from({ length: concurrency }, worker));
-  return {
-    acked,
-    failed: () => failed,
-    stop: async () => {
-      running = false;
-      await done;
-      client.close();
-    },
-  };
-}
-
-function readEvents(dataDir: string) {
-  const db = new Database(path.join(dataDir, 'oidc-settings.db'), { readonly: true });
-  try {
-    return db.prepare('SELECT sequence, type, payload FROM events ORDER BY sequence').all() as Array<{
-      sequence: number;
-      type: string;
-      payload: string;
-    }>;
-  } finally {
-    db.close();
-  }
-}
-
-function expectAllDurable(dataDir: string, acked: Acked[]) {
-  const events = new Map(readEvents(dataDir).map((e) => [BigInt(e.sequence), e]));
-  for (const { sequence, access } of acked) {
-    const event = events.get(sequence);
-    expect(event?.type).toBe('instance.oidc.settings.changed');
-    const payload = JSON.parse(event!.payload) as { new: { accessTokenLifetime: string } };
-    expect(payload.new.accessTokenLifetime).toBe(`${access}s`);
-  }
-  // Sequences have no gaps: the log is exactly 1..n.
-  const sequences = [...events.keys()];
-  expect(sequences).toEqual(sequences.map((_, i) => BigInt(i + 1)));
-}
+import { expectAllDurable, writeLoad } from './helpers/write-load';
 
 describe('durability', () => {
   it('keeps every acknowledged Update across SIGKILL, and Get answers the last one', async () => {
