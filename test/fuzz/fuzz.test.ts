@@ -20,7 +20,7 @@ import { type ChildServer, startChildServer } from '../helpers/child-server';
 import { tempDir } from '../helpers/server';
 import { readEvents } from '../helpers/write-load';
 import { type CaseContext, type FuzzCase, type Transport, fuzzCase } from './cases';
-import { type Ack, type Problem, ackOf, answerProblems } from './checks';
+import { type Ack, type Problem, ackOf, answerProblems, unknownOutcomeOf } from './checks';
 import { LIFETIME_FIELDS } from './messages';
 import { type Answer, H2Connection, h1Send } from './wire';
 
@@ -143,6 +143,34 @@ function statusOf(answer: Extract<Answer, { kind: 'answered' }>): string {
   return code ? `code ${code[1]}` : '-';
 }
 
+type Lifetimes = NonNullable<Ack['lifetimes']>;
+
+/** "9325514.968472739s" (proto3 JSON) as seconds and nanos. */
+function durationOfJson(text: string): { seconds: bigint; nanos: number } {
+  const [whole, fraction = ''] = text.replace(/s$/, '').split('.');
+  const negative = whole!.startsWith('-');
+  const nanos = Number(fraction.padEnd(9, '0'));
+  return { seconds: BigInt(whole!), nanos: negative ? -nanos : nanos };
+}
+
+/** The lifetimes an event's payload says were written. */
+function newLifetimesOf(payload: string): Lifetimes {
+  const written = (JSON.parse(payload) as { new?: Record<string, string> }).new ?? {};
+  const out: Lifetimes = {};
+  for (const field of LIFETIME_FIELDS) if (written[field] !== undefined) out[field] = durationOfJson(written[field]);
+  return out;
+}
+
+function lifetimesOfSettings(settings: Settings): Lifetimes {
+  const out: Lifetimes = {};
+  for (const field of LIFETIME_FIELDS) out[field] = { seconds: BigInt(settings[field].seconds), nanos: settings[field].nanos ?? 0 };
+  return out;
+}
+
+function sameLifetimes(a: Lifetimes, b: Lifetimes): boolean {
+  return LIFETIME_FIELDS.every((f) => String(a[f]?.seconds ?? 0) === String(b[f]?.seconds ?? 0) && (a[f]?.nanos ?? 0) === (b[f]?.nanos ?? 0));
+}
+
 async function send(c: FuzzCase, h2: H2Connection): Promise<Answer> {
   return c.transport === 'grpc' ? h2.send(c, REQUEST_TIMEOUT_MS) : h1Send(httpPort, c, REQUEST_TIMEOUT_MS);
 }
@@ -165,6 +193,7 @@ if (ONLY) {
       const before = await getSettings();
       const failures: Failure[] = [];
       const acks: Ack[] = [];
+      const maybes: Array<Omit<Ack, 'sequence'>> = [];
       const counts = { unsendable: 0, reset: 0 };
       const unsendable = new Map<string, number>();
       /** "HTTP status / grpc-status" (or the kind of non-answer) -> cases: what the fuzz reached. */
@@ -189,6 +218,8 @@ if (ONLY) {
             for (const problem of answerProblems(c, answer)) failures.push({ c, problem });
             const ack = ackOf(c, answer);
             if (ack) acks.push(ack);
+            const maybe = unknownOutcomeOf(c, answer);
+            if (maybe) maybes.push(maybe);
             if (!alive()) exited = `${c.id} [${c.tags.join(' ')}]: exit ${server.child.exitCode ?? server.child.signalCode}\n${describeCase(c)}\n${stderr}`;
           }
         } finally {
@@ -198,32 +229,36 @@ if (ONLY) {
       await Promise.all(Array.from({ length: CONCURRENCY }, worker));
       if (exited) throw new Error(`FUZZ_SEED=${SEED}: the server exited after ${exited}`);
 
-      // Still answers, and holds what the last acknowledged write wrote (or what it held before).
+      // Every event written during the run is an acknowledged write (by its
+      // sequence) or a write whose outcome its client could not know (by its
+      // values); no acknowledged write is missing; and the settings are what
+      // the last event wrote (WAL: readable while the server runs).
       const after = await getSettings();
-      const last = acks.reduce<Ack | undefined>((a, b) => (a && a.sequence >= b.sequence ? a : b), undefined);
-      const expected = last && last.sequence > BigInt(before.details.sequence) ? last : undefined;
       const extra = [
-        `${acks.length} writes acknowledged, ${counts.reset} streams reset, ${counts.unsendable} cases the client could not send ${JSON.stringify([...unsendable])}`,
+        `${acks.length} writes acknowledged, ${maybes.length} of unknown outcome, ${counts.reset} streams reset, ${counts.unsendable} cases the client could not send ${JSON.stringify([...unsendable])}`,
       ];
-      // Every event written during the run is one that some answer acknowledged (WAL: readable while the server runs).
-      const acknowledged = new Set(acks.map((a) => a.sequence));
-      const unacknowledged = readEvents(dataDir).filter((e) => BigInt(e.sequence) > BigInt(before.details.sequence) && !acknowledged.has(BigInt(e.sequence)));
-      if (unacknowledged.length > 0) {
-        extra.push(`${unacknowledged.length} events written without an acknowledged write, e.g. sequence ${unacknowledged[0]!.sequence}: ${unacknowledged[0]!.payload.slice(0, 200)}`);
-      }
-      if (BigInt(after.details.sequence) !== (expected?.sequence ?? BigInt(before.details.sequence))) {
-        extra.push(`settings changed without an acknowledged write: sequence ${before.details.sequence} -> ${after.details.sequence}, last acknowledged ${last?.sequence ?? 'none'} (${last?.id ?? '-'})`);
-      } else if (expected) {
-        if (!expected.lifetimes) extra.push(`${expected.id} was acknowledged but its request does not decode here`);
-        for (const field of LIFETIME_FIELDS) {
-          const want = expected.lifetimes?.[field];
-          const got = after[field];
-          if (want && (String(want.seconds) !== String(got.seconds) || want.nanos !== (got.nanos ?? 0))) {
-            extra.push(`${field} is ${got.seconds}s ${got.nanos}ns, but ${expected.id} (the last acknowledged write) wrote ${want.seconds}s ${want.nanos}ns`);
-          }
+      const events = readEvents(dataDir).filter((e) => BigInt(e.sequence) > BigInt(before.details.sequence));
+      const bySequence = new Map(events.map((e) => [BigInt(e.sequence), e]));
+      for (const ack of acks) {
+        const event = bySequence.get(ack.sequence);
+        if (!event) extra.push(`${ack.id} was acknowledged with sequence ${ack.sequence}, which is not in the event log`);
+        else if (ack.lifetimes && !sameLifetimes(ack.lifetimes, newLifetimesOf(event.payload))) {
+          extra.push(`${ack.id} was acknowledged with sequence ${ack.sequence}, whose event holds other values: ${event.payload.slice(0, 200)}`);
         }
+      }
+      const acknowledged = new Set(acks.map((a) => a.sequence));
+      const unexplained = events.filter(
+        (e) => !acknowledged.has(BigInt(e.sequence)) && !maybes.some((m) => m.lifetimes && sameLifetimes(m.lifetimes, newLifetimesOf(e.payload))),
+      );
+      if (unexplained.length > 0) {
+        extra.push(`${unexplained.length} events written without an acknowledged write, e.g. sequence ${unexplained[0]!.sequence}: ${unexplained[0]!.payload.slice(0, 200)}`);
+      }
+      const lastEvent = events.at(-1);
+      if (String(after.details.sequence) !== String(lastEvent?.sequence ?? before.details.sequence)) {
+        extra.push(`Get answers sequence ${after.details.sequence}, but the event log ends at ${lastEvent?.sequence ?? before.details.sequence}`);
       } else {
-        for (const field of LIFETIME_FIELDS) expect(after[field]).toEqual(before[field]);
+        const want = lastEvent ? newLifetimesOf(lastEvent.payload) : lifetimesOfSettings(before);
+        if (!sameLifetimes(want, lifetimesOfSettings(after))) extra.push(`Get answers ${JSON.stringify(after)}, not what the last event wrote`);
       }
       extra.push(`outcomes (HTTP/grpc-status: cases): ${[...outcomes].sort((a, b) => b[1] - a[1]).map(([o, n]) => `${o}: ${n}`).join(', ')}`);
       if (process.env['FUZZ_VERBOSE']) process.stdout.write(`${transport}: ${extra.join('\n')}\n`);
