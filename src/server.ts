@@ -20,6 +20,7 @@ import { Metrics } from './observability/metrics';
 import { SERVICE_VERSION, DESCRIPTOR_SET_PATH, HEALTH_DESCRIPTOR_SET_PATH, WEB_DIST_PATH } from './paths';
 import { startCheckpointer } from './store/checkpointer';
 import { openDatabase } from './store/database';
+import { type Tightened, secureDataFolder } from './store/file-modes';
 import type { Verdict } from './store/verify-early';
 
 export interface RunningServer {
@@ -41,7 +42,8 @@ export async function startServer(
   logger: Logger,
   options: { readonly verdict?: Promise<Verdict> } = {},
 ): Promise<RunningServer> {
-  fs.mkdirSync(config.dataDir, { recursive: true });
+  const tightened = (t: Tightened) => logger.warn(t, 'tightened file mode');
+  secureDataFolder(config.dataDir, tightened);
   // What needs no database is built first: with a large database, while
   // its integrity check (started by main.ts) still runs on its own thread.
   const descriptorSet = fs.readFileSync(DESCRIPTOR_SET_PATH);
@@ -51,6 +53,7 @@ export async function startServer(
   const db = openDatabase(config.databaseFile, {
     verify: options.verdict ? await options.verdict : true,
     externalCheckpoints: true,
+    onTightened: tightened,
     onMigration: (m) => logger.info({ migration: m.version, name: m.name, file: config.databaseFile }, 'migrated database'),
   });
   const checkpointer = startCheckpointer(config.databaseFile, {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import Sqlite, { type Database } from 'better-sqlite3';
+import { type OnTightened, secureDatabaseFiles } from './file-modes';
 import { LATEST_VERSION, MIGRATIONS } from './migrations';
 import type { Verdict } from './verify-early';
 
@@ -34,6 +35,8 @@ export interface OpenOptions {
    * A verdict reached before (verifyEarly) stands in for the check.
    */
   verify?: boolean | Verdict;
+  /** Told of each database file whose mode was broader than 0600 and was tightened. */
+  onTightened?: OnTightened;
 }
 
 /**
@@ -42,6 +45,7 @@ export interface OpenOptions {
  * disk, even across a power loss.
  */
 export function openDatabase(file: string, options: OpenOptions = {}): Database {
+  secureDatabaseFiles(file, options.onTightened);
   refuseForeignFile(file);
   let db: Database;
   try {
