@@ -18,7 +18,9 @@ import type { Logger } from './log';
 import { callObserver } from './observability/call-log';
 import { Metrics } from './observability/metrics';
 import { SERVICE_VERSION, DESCRIPTOR_SET_PATH, HEALTH_DESCRIPTOR_SET_PATH, WEB_DIST_PATH } from './paths';
+import { StoreHealth } from './app/store-health';
 import { startCheckpointer } from './store/checkpointer';
+import { walGate } from './store/wal-gate';
 import { openDatabase } from './store/database';
 import { type Tightened, secureDataFolder } from './store/file-modes';
 import type { Verdict } from './store/verify-early';
@@ -57,7 +59,8 @@ export async function startServer(
     onMigration: (m) => logger.info({ migration: m.version, name: m.name, file: config.databaseFile }, 'migrated database'),
   });
   const checkpointer = startCheckpointer(config.databaseFile, {
-    onFailure: (reason) => logger.warn({ reason, file: config.databaseFile }, 'WAL checkpoint failed'),
+    onFailure: (f) => logger.warn({ reason: f.reason, code: f.code, failures: f.failures, file: config.databaseFile }, 'WAL checkpoint failed'),
+    onRecovery: () => logger.info({ file: config.databaseFile }, 'WAL checkpoints work again'),
   });
   try {
     const tokens = new Tokens(db);
@@ -72,9 +75,26 @@ export async function startServer(
       );
     }
     const observeCall = callObserver(logger, metrics);
+    let stopping: Promise<void> | undefined;
+    const transports: { grpc?: GrpcServer } = {};
+    // A store that cannot commit makes the service not ready (/readyz and
+    // gRPC health) until a commit, a call's or the probe's, succeeds again.
+    const health: StoreHealth = new StoreHealth({
+      databaseFile: config.databaseFile,
+      probe: () => settings.probe(),
+      onChange: (change) => {
+        if (change.writable) logger.info({ file: config.databaseFile }, 'the database can be written again');
+        else logger.error({ cause: change.cause, err: change.error, file: config.databaseFile }, 'the database cannot be written');
+        if (stopping === undefined) transports.grpc?.setServing(change.writable);
+      },
+    });
     const settings = new OidcSettingsService(db, instance.id, {
       onCommit: (c) => metrics.committed(c.durationMs / 1000, c.writes, c.events),
+      health,
+      gate: walGate(config.databaseFile, checkpointer),
     });
+    // Whether it can write at all (a read-only file, a full disk) is known before it serves.
+    await settings.probe().catch(() => undefined);
     const dispatcher = createDispatcher({
       methods: adminServiceMethods(settings),
       authenticate: (authorization) => tokens.authenticate(authorization),
@@ -96,11 +116,12 @@ export async function startServer(
       },
       { host: config.grpcHost, port: config.grpcPort },
     );
+    transports.grpc = grpc;
+    if (!health.writable) grpc.setServing(false);
     logger.info(
       { address: `${config.grpcHost}:${grpc.port}`, tls: config.tls !== undefined, instance: instance.id, tokenFile: config.adminTokenFile },
       'serving gRPC',
     );
-    let stopping: Promise<void> | undefined;
     // The gateway calls the dispatcher directly: no network hop, same code path.
     const gateway = createGateway({
       call: dispatcher,
@@ -113,7 +134,7 @@ export async function startServer(
         staticRoute({ folder: WEB_DIST_PATH, mount: '/ui/' }),
         redirectRoute('/', '/ui/'),
         redirectRoute('/ui', '/ui/'),
-        ...healthRoutes(() => stopping === undefined && db.open),
+        ...healthRoutes(() => stopping === undefined && db.open && health.writable),
         metricsRoute(() => metrics.registry.metrics(), metrics.registry.contentType),
       ],
       defaultTimeoutMs: config.callTimeoutMs,
@@ -127,6 +148,7 @@ export async function startServer(
     const stop = () =>
       (stopping ??= (async () => {
         await Promise.all([grpc.shutdown(config.shutdownGraceMs), http.close(config.shutdownGraceMs)]);
+        health.stop();
         await settings.drain();
         await checkpointer.stop();
         db.close();

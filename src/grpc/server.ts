@@ -35,6 +35,8 @@ export interface GrpcServer {
    * ended rather than holding the shutdown up.
    */
   shutdown(graceMs: number): Promise<void>;
+  /** Health of the server ('') and each served service, e.g. NOT_SERVING while the store cannot commit. */
+  setServing(serving: boolean): void;
 }
 
 const identity = (bytes: Buffer): Buffer => bytes;
@@ -102,6 +104,7 @@ export async function startGrpcServer(
     server,
     port,
     health,
+    setServing: (serving) => setAll(serving ? 'SERVING' : 'NOT_SERVING'),
     shutdown: async (graceMs) => {
       setAll('NOT_SERVING');
       // tryShutdown refuses new calls at once and resolves when the calls in
