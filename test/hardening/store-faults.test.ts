@@ -176,3 +176,29 @@ describe('an immutable WAL file', () => {
     expectDurable(dataDir, acked);
   });
 });
+
+describe('a database file the server may only read', () => {
+  // Root ignores permission bits: the server runs as nobody, on a folder it owns.
+  const NOBODY = 65534;
+  const dataDir = path.join(tempDir('read-only-'), 'data');
+
+  it('starts not ready: reads are served, writes answer UNAVAILABLE "read-only"', async () => {
+    fs.mkdirSync(dataDir);
+    fs.chownSync(dataDir, NOBODY, NOBODY);
+    fs.chmodSync(path.dirname(dataDir), 0o755);
+    await (await startServerChild(dataDir, { uid: NOBODY })).stop();
+    fs.chmodSync(path.join(dataDir, 'oidc-settings.db'), 0o400);
+
+    const server = await startServerChild(dataDir, { uid: NOBODY });
+    const token = fs.readFileSync(path.join(dataDir, 'admin.pat'), 'utf8').trim();
+    const client = adminClient(server.grpcPort);
+    try {
+      // The seeded access token lifetime: 12 hours.
+      await expectUnavailable(server, client, token, 'it is read-only', 43_200);
+      expect(server.logs.filter((l) => l['msg'] === 'the database cannot be written')).toHaveLength(1);
+    } finally {
+      client.close();
+      await server.stop();
+    }
+  });
+});
