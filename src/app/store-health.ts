@@ -58,14 +58,13 @@ export class StoreHealth {
   }
 
   private scheduleProbe(): void {
-    if (this.stopped || this.timer) return;
+    if (this.stopped || this.timer || this.cause === undefined) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (this.cause === undefined || this.stopped) return;
-      void this.options.probe().then(
-        () => undefined,
-        () => this.scheduleProbe(),
-      );
+      // Again while it stays unwritable, whichever way the probe ended.
+      const again = () => this.scheduleProbe();
+      void this.options.probe().then(again, again);
     }, this.options.probeIntervalMs ?? 1000);
     this.timer.unref();
   }

@@ -45,14 +45,14 @@ async function updates(count: number, concurrency: number, first: number): Promi
 }
 
 it('stays under the bound through thousands of sequential Updates', async () => {
-  const { maxWal, failed } = await updates(3000, 1, 1_000);
+  const { maxWal, failed } = await updates(2000, 1, 1_000);
   expect(failed).toBe(0);
   expect(maxWal).toBeGreaterThan(0);
   expect(maxWal).toBeLessThanOrEqual(WAL_BOUND_BYTES);
 });
 
 it('stays under the bound through thousands of concurrent Updates', async () => {
-  const { maxWal, failed } = await updates(4000, 32, 10_000);
+  const { maxWal, failed } = await updates(3000, 32, 10_000);
   expect(failed).toBe(0);
   expect(maxWal).toBeLessThanOrEqual(WAL_BOUND_BYTES);
 });
