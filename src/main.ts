@@ -3,6 +3,7 @@ import { createLogger, flushAndExit } from './log';
 import type * as ServerModule from './server';
 import type { RunningServer } from './server';
 import type * as DatabaseModule from './store/database';
+import { DataFolderError } from './store/file-modes';
 import { verifyEarly } from './store/verify-early';
 
 /** `npm start`: configuration, then the server, then wait for a signal. */
@@ -65,6 +66,8 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof DatabaseOpenError) {
       logger.fatal({ file: error.file, reason: error.reason }, error.message);
+    } else if (error instanceof DataFolderError) {
+      logger.fatal({ folder: error.folder }, error.message);
     } else {
       logger.fatal({ err: error }, 'start failed');
     }

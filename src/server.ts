@@ -20,8 +20,11 @@ import { routeGrpcLibraryLogs } from './observability/grpc-library-log';
 import { refusalWarning } from './observability/refusals';
 import { Metrics } from './observability/metrics';
 import { SERVICE_VERSION, DESCRIPTOR_SET_PATH, HEALTH_DESCRIPTOR_SET_PATH, WEB_DIST_PATH } from './paths';
+import { StoreHealth } from './app/store-health';
 import { startCheckpointer } from './store/checkpointer';
+import { walGate } from './store/wal-gate';
 import { openDatabase } from './store/database';
+import { type Tightened, secureDataFolder } from './store/file-modes';
 import type { Verdict } from './store/verify-early';
 
 export interface RunningServer {
@@ -44,7 +47,8 @@ export async function startServer(
   options: { readonly verdict?: Promise<Verdict> } = {},
 ): Promise<RunningServer> {
   routeGrpcLibraryLogs(logger);
-  fs.mkdirSync(config.dataDir, { recursive: true });
+  const tightened = (t: Tightened) => logger.warn(t, 'tightened file mode');
+  secureDataFolder(config.dataDir, tightened);
   // What needs no database is built first: with a large database, while
   // its integrity check (started by main.ts) still runs on its own thread.
   const descriptorSet = fs.readFileSync(DESCRIPTOR_SET_PATH);
@@ -54,10 +58,12 @@ export async function startServer(
   const db = openDatabase(config.databaseFile, {
     verify: options.verdict ? await options.verdict : true,
     externalCheckpoints: true,
+    onTightened: tightened,
     onMigration: (m) => logger.info({ migration: m.version, name: m.name, file: config.databaseFile }, 'migrated database'),
   });
   const checkpointer = startCheckpointer(config.databaseFile, {
-    onFailure: (reason) => logger.warn({ reason, file: config.databaseFile }, 'WAL checkpoint failed'),
+    onFailure: (f) => logger.warn({ reason: f.reason, code: f.code, failures: f.failures, file: config.databaseFile }, 'WAL checkpoint failed'),
+    onRecovery: () => logger.info({ file: config.databaseFile }, 'WAL checkpoints work again'),
   });
   try {
     const tokens = new Tokens(db);
@@ -72,9 +78,26 @@ export async function startServer(
       );
     }
     const observeCall = callObserver(logger, metrics);
+    let stopping: Promise<void> | undefined;
+    const transports: { grpc?: GrpcServer } = {};
+    // A store that cannot commit makes the service not ready (/readyz and
+    // gRPC health) until a commit, a call's or the probe's, succeeds again.
+    const health: StoreHealth = new StoreHealth({
+      databaseFile: config.databaseFile,
+      probe: () => settings.probe(),
+      onChange: (change) => {
+        if (change.writable) logger.info({ file: config.databaseFile }, 'the database can be written again');
+        else logger.error({ cause: change.cause, err: change.error, file: config.databaseFile }, 'the database cannot be written');
+        if (stopping === undefined) transports.grpc?.setServing(change.writable);
+      },
+    });
     const settings = new OidcSettingsService(db, instance.id, {
       onCommit: (c) => metrics.committed(c.durationMs / 1000, c.writes, c.events),
+      health,
+      gate: walGate(config.databaseFile, checkpointer),
     });
+    // Whether it can write at all (a read-only file, a full disk) is known before it serves.
+    await settings.probe().catch(() => undefined);
     const dispatcher = createDispatcher({
       methods: adminServiceMethods(settings),
       authenticate: (authorization) => tokens.authenticate(authorization),
@@ -104,11 +127,12 @@ export async function startServer(
       },
       { host: config.grpcHost, port: config.grpcPort },
     );
+    transports.grpc = grpc;
+    if (!health.writable) grpc.setServing(false);
     logger.info(
       { address: `${config.grpcHost}:${grpc.port}`, tls: config.tls !== undefined, instance: instance.id, tokenFile: config.adminTokenFile },
       'serving gRPC',
     );
-    let stopping: Promise<void> | undefined;
     // The gateway calls the dispatcher directly: no network hop, same code path.
     const gateway = createGateway({
       call: dispatcher,
@@ -121,7 +145,7 @@ export async function startServer(
         staticRoute({ folder: WEB_DIST_PATH, mount: '/ui/' }),
         redirectRoute('/', '/ui/'),
         redirectRoute('/ui', '/ui/'),
-        ...healthRoutes(() => stopping === undefined && db.open),
+        ...healthRoutes(() => stopping === undefined && db.open && health.writable),
         metricsRoute(() => metrics.registry.metrics(), metrics.registry.contentType),
       ],
       defaultTimeoutMs: config.callTimeoutMs,
@@ -139,6 +163,7 @@ export async function startServer(
     const stop = () =>
       (stopping ??= (async () => {
         await Promise.all([grpc.shutdown(config.shutdownGraceMs), http.close(config.shutdownGraceMs)]);
+        health.stop();
         await settings.drain();
         await checkpointer.stop();
         db.close();

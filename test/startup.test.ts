@@ -8,6 +8,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { runChildServer, startChildServer } from './helpers/child-server';
 import { tempDir } from './helpers/server';
+import { LATEST_VERSION } from '../src/store/migrations';
 
 const dbFile = (dataDir: string) => path.join(dataDir, 'oidc-settings.db');
 const sha = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
@@ -60,7 +61,7 @@ describe('start-up refuses a database it cannot trust', () => {
     const result = await runChildServer(dataDir);
     expect(result.code).toBe(1);
     expect(output(result)).toContain(dbFile(dataDir));
-    expect(output(result)).toContain('schema version 99 is newer than this build supports (1)');
+    expect(output(result)).toContain(`schema version 99 is newer than this build supports (${LATEST_VERSION})`);
     expect(sha(dbFile(dataDir))).toBe(before);
   });
 

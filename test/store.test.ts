@@ -41,7 +41,7 @@ describe('the SQLite store', () => {
     const tables = db
       .prepare("SELECT name, strict FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%'")
       .all() as Array<{ name: string; strict: number }>;
-    expect(tables.map((t) => t.name).sort()).toEqual(['events', 'instances', 'oidc_settings', 'tokens']);
+    expect(tables.map((t) => t.name).sort()).toEqual(['events', 'instances', 'oidc_settings', 'tokens', 'write_probe']);
     for (const table of tables) expect({ table: table.name, strict: table.strict }).toEqual({ table: table.name, strict: 1 });
   });
 

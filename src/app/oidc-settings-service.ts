@@ -14,6 +14,8 @@ import {
 } from '../domain/oidc-settings';
 import { EventLog } from '../store/event-log';
 import { SettingsProjection } from '../store/settings-store';
+import { WriteProbe } from '../store/write-probe';
+import type { AppError } from '../domain/app-error';
 import { Writer } from './writer';
 
 export const EventTypes = {
@@ -40,6 +42,7 @@ export class OidcSettingsService {
   private readonly events: EventLog;
   private readonly projection: SettingsProjection;
   private readonly clock: () => number;
+  private readonly probeRow: WriteProbe;
 
   constructor(
     db: Database,
@@ -48,12 +51,18 @@ export class OidcSettingsService {
       readonly clock?: () => number;
       /** After each commit: how long it took, how many writes it held, how many events they wrote. */
       readonly onCommit?: (commit: { durationMs: number; writes: number; events: number }) => void;
+      /** The store's health (see StoreHealth): told of each commit, and makes the error of each failed one. */
+      readonly health?: { committed(): void; failed(thrown: unknown): AppError };
+      /** Held before each commit (see Writer's gate and walGate). */
+      readonly gate?: () => Promise<void> | undefined;
     } = {},
   ) {
     this.clock = options.clock ?? Date.now;
     this.events = new EventLog(db);
     this.projection = new SettingsProjection(db);
     const onCommit = options.onCommit;
+    const health = options.health;
+    this.probeRow = new WriteProbe(db);
     this.writer = new Writer<State>(
       db,
       { sequence: this.events.lastSequence(instanceId), settings: this.projection.get(instanceId) },
@@ -62,9 +71,12 @@ export class OidcSettingsService {
         persist: (state) => {
           if (state.settings) this.projection.put(instanceId, state.settings);
         },
-        onCommit:
-          onCommit &&
-          ((c) => onCommit({ durationMs: c.durationMs, writes: c.writes, events: Number(c.after.sequence - c.before.sequence) })),
+        onCommit: (c) => {
+          health?.committed();
+          onCommit?.({ durationMs: c.durationMs, writes: c.writes, events: Number(c.after.sequence - c.before.sequence) });
+        },
+        failure: health && ((thrown) => health.failed(thrown)),
+        gate: options.gate,
       },
     );
   }
@@ -92,6 +104,14 @@ export class OidcSettingsService {
         return { state, result: state.settings.details };
       }
       return this.record(state, principal, EventTypes.settingsChanged, lifetimes);
+    });
+  }
+
+  /** A real commit through the writer that changes no settings: whether the database can be written. */
+  probe(): Promise<void> {
+    return this.writer.submit((state) => {
+      this.probeRow.write(this.clock());
+      return { state, result: undefined };
     });
   }
 

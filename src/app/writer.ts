@@ -28,6 +28,8 @@ export class Writer<S> {
   private committed: S;
   private queue: Job<S>[] = [];
   private scheduled = false;
+  /** Held back by the gate. */
+  private waiting = false;
 
   constructor(
     private readonly db: Database,
@@ -41,6 +43,14 @@ export class Writer<S> {
       readonly persist?: (state: S) => void;
       /** After each commit: its duration, the writes it held, the states before and after. */
       readonly onCommit?: (commit: { durationMs: number; writes: number; before: S; after: S }) => void;
+      /** The error every write of a failed commit answers (default AppError.from: INTERNAL). */
+      readonly failure?: (thrown: unknown) => AppError;
+      /**
+       * Asked before each commit: undefined to go on, or a promise to wait
+       * for first, writes staying queued (e.g. while the WAL is checkpointed);
+       * when it rejects, every queued write fails with failure(its error).
+       */
+      readonly gate?: () => Promise<void> | undefined;
     } = {},
   ) {
     this.committed = initial;
@@ -64,7 +74,7 @@ export class Writer<S> {
   }
 
   private schedule(): void {
-    if (this.scheduled) return;
+    if (this.scheduled || this.waiting) return;
     this.scheduled = true;
     // setImmediate runs after the poll phase: every request read off the
     // sockets in this turn has queued its write by then.
@@ -73,6 +83,23 @@ export class Writer<S> {
 
   private flush(): void {
     this.scheduled = false;
+    if (this.queue.length === 0) return;
+    const gate = this.options.gate?.();
+    if (gate) {
+      this.waiting = true;
+      gate.then(
+        () => {
+          this.waiting = false;
+          this.flush();
+        },
+        (error: unknown) => {
+          this.waiting = false;
+          const failure = this.fail(error);
+          for (const job of this.queue.splice(0)) job.reject(failure);
+        },
+      );
+      return;
+    }
     const batch = this.queue.splice(0, this.options.maxBatch ?? 1000);
     if (this.queue.length > 0) this.schedule();
 
@@ -95,7 +122,7 @@ export class Writer<S> {
         if (working !== before) this.options.persist?.(working);
       })();
     } catch (error) {
-      const failure = AppError.from(error);
+      const failure = this.fail(error);
       for (const job of batch) job.reject(failure);
       return;
     }
@@ -106,5 +133,9 @@ export class Writer<S> {
       if (outcome.ok) job.resolve(outcome.value);
       else job.reject(outcome.error);
     });
+  }
+
+  private fail(thrown: unknown): AppError {
+    return this.options.failure ? this.options.failure(thrown) : AppError.from(thrown);
   }
 }

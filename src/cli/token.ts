@@ -1,9 +1,9 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { Tokens } from '../app/tokens';
 import { parseDurationText } from '../config/duration-text';
 import { ROLES, isRole } from '../domain/access';
 import { openDatabase } from '../store/database';
+import { type Tightened, secureDataFolder } from '../store/file-modes';
 
 const USAGE = `Usage: npm run -s token -- <command> [options]
 
@@ -65,8 +65,10 @@ function run(argv: readonly string[], now = Date.now()): number {
   }
 
   const dataDir = path.resolve(options.get('--data-dir') ?? process.env['DATA_DIR'] ?? './data');
-  fs.mkdirSync(dataDir, { recursive: true });
-  const db = openDatabase(path.join(dataDir, 'oidc-settings.db'), { verify: false });
+  // The server's folder and files: never created or left broader than the server makes them.
+  const tightened = (t: Tightened) => process.stderr.write(`tightened the mode of ${t.file} from ${t.from} to ${t.to}\n`);
+  secureDataFolder(dataDir, tightened);
+  const db = openDatabase(path.join(dataDir, 'oidc-settings.db'), { verify: false, onTightened: tightened });
   try {
     const tokens = new Tokens(db);
     switch (command) {

@@ -45,6 +45,8 @@ export interface GrpcServer {
    * connection still open is destroyed, whatever its client does.
    */
   shutdown(graceMs: number): Promise<void>;
+  /** Health of the server ('') and each served service, e.g. NOT_SERVING while the store cannot commit. */
+  setServing(serving: boolean): void;
 }
 
 const identity = (bytes: Buffer): Buffer => bytes;
@@ -127,6 +129,7 @@ export async function startGrpcServer(
     port,
     health,
     connections: () => connections.count,
+    setServing: (serving) => setAll(serving ? 'SERVING' : 'NOT_SERVING'),
     shutdown: async (graceMs) => {
       setAll('NOT_SERVING');
       listener.close();

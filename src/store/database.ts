@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import Sqlite, { type Database } from 'better-sqlite3';
+import { type OnTightened, secureDatabaseFiles } from './file-modes';
 import { LATEST_VERSION, MIGRATIONS } from './migrations';
+import { WAL_SIZE_LIMIT_BYTES } from './wal-gate';
 import type { Verdict } from './verify-early';
 
 /**
@@ -34,6 +36,8 @@ export interface OpenOptions {
    * A verdict reached before (verifyEarly) stands in for the check.
    */
   verify?: boolean | Verdict;
+  /** Told of each database file whose mode was broader than 0600 and was tightened. */
+  onTightened?: OnTightened;
 }
 
 /**
@@ -42,6 +46,7 @@ export interface OpenOptions {
  * disk, even across a power loss.
  */
 export function openDatabase(file: string, options: OpenOptions = {}): Database {
+  secureDatabaseFiles(file, options.onTightened);
   refuseForeignFile(file);
   let db: Database;
   try {
@@ -69,6 +74,8 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database 
     // The token CLI may write while the server runs: wait for the lock.
     db.pragma('busy_timeout = 5000');
     if (options.externalCheckpoints) db.pragma('wal_autocheckpoint = 0');
+    // When the WAL starts over, its file shrinks back to this (see wal-gate.ts).
+    db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
     migrate(db, version, options.onMigration);
     return db;
   } catch (error) {

@@ -92,4 +92,44 @@ describe('Writer', () => {
     await writer.drain();
     expect(rows()).toEqual([1, 2]);
   });
+
+  it('holds commits back while its gate is closed, and commits what queued meanwhile in one transaction', async () => {
+    let open!: () => void;
+    let closed: Promise<void> | undefined = new Promise<void>((resolve) => (open = resolve));
+    const writer = new Writer(db, 0, { gate: () => closed });
+    const first = writer.submit(insert(1));
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = writer.submit(insert(2));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(rows()).toEqual([]);
+    closed = undefined;
+    open();
+    expect(await Promise.all([first, second])).toEqual([1, 2]);
+    expect(rows()).toEqual([1, 2]);
+    expect(commits).toBe(1);
+  });
+
+  it('fails every queued write with failure(error) when the gate rejects, and commits nothing', async () => {
+    const fault = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    let gate: Promise<void> | undefined = Promise.reject(fault);
+    const writer = new Writer(db, 0, {
+      gate: () => gate,
+      failure: (thrown) => new AppError(Code.Unavailable, 'TEST', `unavailable: ${(thrown as Error).message}`),
+    });
+    const outcomes = await Promise.allSettled([writer.submit(insert(1)), writer.submit(insert(2))]);
+    expect(outcomes.map((o) => o.status === 'rejected' && (o.reason as AppError).code)).toEqual([Code.Unavailable, Code.Unavailable]);
+    expect(rows()).toEqual([]);
+    expect(writer.state).toBe(0);
+    gate = undefined;
+    expect(await writer.submit(insert(3))).toBe(1);
+  });
+
+  it('answers a failed commit with failure(error), never with success', async () => {
+    const writer = new Writer(db, 0, {
+      failure: (thrown) => new AppError(Code.Unavailable, 'TEST', String((thrown as { code?: string }).code)),
+    });
+    db.exec('CREATE TRIGGER full BEFORE INSERT ON log BEGIN SELECT RAISE(FAIL, \'full\'); END');
+    await expect(writer.submit(insert(1))).rejects.toMatchObject({ code: Code.Unavailable });
+    expect(writer.state).toBe(0);
+  });
 });

@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { init } from './001-init';
+import { writeProbe } from './002-write-probe';
 
 /** A schema step. `version` is what PRAGMA user_version holds once it ran. */
 export interface Migration {
@@ -9,6 +10,6 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append; never edit one that has shipped. */
-export const MIGRATIONS: readonly Migration[] = [init];
+export const MIGRATIONS: readonly Migration[] = [init, writeProbe];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
