@@ -150,7 +150,16 @@ async function startServer(): Promise<Server> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'oidc-soak-'));
   const child = new NodeChild('server', PATHS.serverMain, {
     // As deployed: npm start's node flags, a log line per call (drained, not parsed, once started).
-    env: { GRPC_HOST: '127.0.0.1', GRPC_PORT: '0', HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+    // GRPC_IDLE_TIMEOUT is shorter than its 2m default (unless set), so a run of minutes sees idle gRPC connections closed.
+    env: {
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: '0',
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: '0',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'info',
+      GRPC_IDLE_TIMEOUT: process.env['GRPC_IDLE_TIMEOUT'] ?? '30s',
+    },
     nodeFlags: [...START_FLAGS],
   });
   const port = (entry: Record<string, unknown>) => Number(String(entry['address']).split(':').at(-1));
@@ -345,7 +354,7 @@ async function main(): Promise<void> {
   for (const pool of connectionPools) pool.start();
 
   log(`soak: ${options.seconds} s, ${options.rate} calls/s of each of ${KINDS.join(', ')}; server pid ${pid}, gRPC :${server.grpcPort}, HTTP :${server.httpPort}, data ${server.dataDir}`);
-  log(`beside it: ${connectionPools.map((p) => `${p.size} ${p.name}`).join(', ')} connections`);
+  log(`beside it: ${connectionPools.map((p) => `${p.size} ${p.name}`).join(', ')} connections (GRPC_IDLE_TIMEOUT ${process.env['GRPC_IDLE_TIMEOUT'] ?? '30s'})`);
   const header = ['t (s)', 'RSS MB', 'fds', 'db MB', 'WAL MB', 'calls', 'failed', 'p50 ms', 'p99 ms', 'idle h2', 'idle h1', 'slow hdr', 'slow body'];
   const widths = [6, 7, 5, 7, 7, 7, 7, 7, 7, 8, 8, 9, 10];
   log(header.map((h, i) => pad(h, widths[i]!)).join(' '));
