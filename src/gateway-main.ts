@@ -9,6 +9,7 @@ import { callObserver } from './observability/call-log';
 import { Metrics } from './observability/metrics';
 import { type Config, ConfigError, helpText, loadConfig } from './config/config';
 import { createLogger, flushAndExit } from './log';
+import { connectionCaps } from './config/connection-caps';
 import { routeGrpcLibraryLogs } from './observability/grpc-library-log';
 import { refusalWarning } from './observability/refusals';
 import { SERVICE_VERSION, DESCRIPTOR_SET_PATH, PROJECT_ROOT } from './paths';
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
       onError: (error) => logger.error({ err: error }, 'gateway internal error'),
     });
     server = await startGatewayServer(gateway, { host: config.httpHost, port: config.httpPort }, config.tls, {
-      maxConnections: config.httpMaxConnections,
+      maxConnections: connectionCaps(config, logger, ['http']).http,
       idleTimeoutMs: config.httpIdleTimeoutMs,
       onRefused: refusalWarning(logger, 'connection refused: HTTP_MAX_CONNECTIONS reached', { port: 'http' }),
     });

@@ -16,6 +16,7 @@ import { createReflectionService } from './grpc/reflection';
 import { type GrpcServer, startGrpcServer } from './grpc/server';
 import type { Logger } from './log';
 import { callObserver } from './observability/call-log';
+import { connectionCaps } from './config/connection-caps';
 import { routeGrpcLibraryLogs } from './observability/grpc-library-log';
 import { refusalWarning } from './observability/refusals';
 import { Metrics } from './observability/metrics';
@@ -47,6 +48,7 @@ export async function startServer(
   options: { readonly verdict?: Promise<Verdict> } = {},
 ): Promise<RunningServer> {
   routeGrpcLibraryLogs(logger);
+  const caps = connectionCaps(config, logger);
   const tightened = (t: Tightened) => logger.warn(t, 'tightened file mode');
   secureDataFolder(config.dataDir, tightened);
   // What needs no database is built first: with a large database, while
@@ -115,7 +117,7 @@ export async function startServer(
         reflection,
         maxReceiveBytes: config.grpcMaxReceiveBytes,
         limits: {
-          maxConnections: config.grpcMaxConnections,
+          maxConnections: caps.grpc,
           idleTimeoutMs: config.grpcIdleTimeoutMs,
           // TLS handshake, preface and SETTINGS take milliseconds; a socket
           // that sends none of them only holds a descriptor.
@@ -154,7 +156,7 @@ export async function startServer(
       onError: (error) => logger.error({ err: error }, 'gateway internal error'),
     });
     const http = await startGatewayServer(gateway, { host: config.httpHost, port: config.httpPort }, config.tls, {
-      maxConnections: config.httpMaxConnections,
+      maxConnections: caps.http,
       idleTimeoutMs: config.httpIdleTimeoutMs,
       onRefused: refusalWarning(logger, 'connection refused: HTTP_MAX_CONNECTIONS reached', { port: 'http' }),
     });

@@ -1,0 +1,84 @@
+/**
+ * Under a low open-file limit (ulimit -n), the connection caps are lowered
+ * to fit it: a flood of connections to the HTTP port fills that port only,
+ * and the gRPC port still accepts (issue 10, defect 1: under a 512
+ * descriptor limit the server became unreachable on every port).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import readline from 'node:readline';
+import * as grpc from '@grpc/grpc-js';
+import { tempDir } from '../helpers/server';
+
+const MAIN = path.join(__dirname, '../../dist/src/main.js');
+
+/** The healthcheck of the whole server over a new gRPC connection. */
+function healthCheck(port: number): Promise<number> {
+  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  return new Promise<number>((resolve) => {
+    client.makeUnaryRequest(
+      '/grpc.health.v1.Health/Check',
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      Buffer.alloc(0),
+      new grpc.Metadata(),
+      { deadline: Date.now() + 3000 },
+      (error) => resolve(error ? error.code : 0),
+    );
+  }).finally(() => client.close());
+}
+
+describe('a server under ulimit -n 256', () => {
+  let child: ChildProcess;
+  const logs: Array<Record<string, unknown>> = [];
+  const sockets: net.Socket[] = [];
+  let grpcPort = 0;
+  let httpPort = 0;
+
+  beforeAll(async () => {
+    child = spawn('prlimit', ['--nofile=256:256', '--', process.execPath, MAIN], {
+      env: { ...process.env, GRPC_HOST: '127.0.0.1', GRPC_PORT: '0', HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', DATA_DIR: tempDir(), LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
+      readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        logs.push(entry);
+        const port = Number(String(entry['address']).split(':').at(-1));
+        if (entry['msg'] === 'serving gRPC') grpcPort = port;
+        if (entry['msg'] === 'serving gRPC-Web and REST') {
+          httpPort = port;
+          resolve();
+        }
+      });
+    });
+  });
+  afterAll(() => {
+    for (const socket of sockets) socket.destroy();
+    child.kill('SIGKILL');
+  });
+
+  it('lowers the caps to fit, and says so', () => {
+    const warning = logs.find((l) => String(l['msg']).startsWith('connection caps lowered'));
+    // 256 - 64 reserved, shared 1:2 as the defaults 256 and 512 are.
+    expect(warning).toMatchObject({ openFileLimit: 256, GRPC_MAX_CONNECTIONS: 64, HTTP_MAX_CONNECTIONS: 128 });
+  });
+
+  it('keeps serving gRPC while 300 connections hold the HTTP port', async () => {
+    const opened = await Promise.all(
+      Array.from(
+        { length: 300 },
+        () =>
+          new Promise<net.Socket>((resolve) => {
+            const socket = net.connect(httpPort, '127.0.0.1', () => resolve(socket));
+            socket.on('error', () => resolve(socket));
+          }),
+      ),
+    );
+    sockets.push(...opened);
+    expect(await healthCheck(grpcPort)).toBe(0);
+    expect(child.exitCode).toBeNull();
+  });
+});
