@@ -9,7 +9,7 @@ export interface UpstreamOptions {
 
 export interface UpstreamChannel {
   readonly call: UnaryCall;
-  /** Connected to the upstream now (asking also starts connecting when idle). */
+  /** Connected to the upstream, or idle since a connection that worked (asking also starts connecting when idle). */
   ready(): boolean;
   close(): void;
 }
@@ -29,6 +29,7 @@ export function upstreamChannel(target: string, options: UpstreamOptions = {}): 
     ...options.channelOptions,
   });
 
+  let reachable = false;
   const call: UnaryCall = (request) =>
     new Promise<UnaryCallResult>((resolve) => {
       const metadata = new grpc.Metadata();
@@ -75,7 +76,17 @@ export function upstreamChannel(target: string, options: UpstreamOptions = {}): 
 
   return {
     call,
-    ready: () => client.getChannel().getConnectivityState(true) === grpc.connectivityState.READY,
+    ready: () => {
+      // An upstream closes a connection that carried no call for a while
+      // (gRPC's MAX_CONNECTION_IDLE; ours after GRPC_IDLE_TIMEOUT): the
+      // channel is then IDLE until asked, which was no sign of trouble. So a
+      // channel idle or connecting since its last connection worked still
+      // counts as reachable; a failed attempt does not.
+      const state = client.getChannel().getConnectivityState(true);
+      if (state === grpc.connectivityState.READY) reachable = true;
+      else if (state === grpc.connectivityState.TRANSIENT_FAILURE || state === grpc.connectivityState.SHUTDOWN) reachable = false;
+      return reachable;
+    },
     close: () => client.close(),
   };
 }

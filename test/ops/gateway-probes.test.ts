@@ -1,6 +1,7 @@
 /** The standalone gateway's own probes and metrics. */
 import net from 'node:net';
-import { type ChildGateway, startChildGateway } from '../helpers/child-server';
+import { type ChildGateway, type ChildServer, startChildGateway, startChildServer } from '../helpers/child-server';
+import { tempDir } from '../helpers/server';
 
 let gateway: ChildGateway;
 beforeAll(async () => {
@@ -30,4 +31,31 @@ it('counts its calls in /metrics', async () => {
   expect(text).toContain(
     'oidc_settings_calls_total{method="/zitadel.admin.v1.AdminService/GetOIDCSettings",protocol="rest",code="UNAVAILABLE"} 1',
   );
+});
+
+describe('in front of an upstream that closes idle connections', () => {
+  let server: ChildServer;
+  let front: ChildGateway;
+  beforeAll(async () => {
+    server = await startChildServer(tempDir(), { GRPC_IDLE_TIMEOUT: '1s' });
+    front = await startChildGateway(['--upstream', `127.0.0.1:${server.port}`]);
+  });
+  afterAll(async () => {
+    front.child.kill('SIGTERM');
+    server.child.kill('SIGTERM');
+    await Promise.all([front.exited, server.exited]);
+  });
+
+  it('stays ready while the upstream closes its idle connection (GOAWAY after GRPC_IDLE_TIMEOUT)', async () => {
+    const readyz = () => fetch(`http://127.0.0.1:${front.port}/readyz`).then((r) => r.status);
+    // Ready once connected; then three idle periods of the upstream, probed every 100 ms.
+    for (let i = 0; i < 50 && (await readyz()) !== 200; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    const seen: number[] = [];
+    for (let i = 0; i < 35; i++) {
+      seen.push(await readyz());
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(seen.filter((s) => s !== 200)).toEqual([]);
+    expect(server.logs.filter((l) => l['msg'] === 'call')).toEqual([]);
+  });
 });
