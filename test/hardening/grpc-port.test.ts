@@ -11,18 +11,10 @@ import { DurationSchema } from '@bufbuild/protobuf/wkt';
 import { UpdateOIDCSettingsRequestSchema } from '../../gen/es/zitadel/admin_pb';
 import { type TestServer, startTestServer } from '../helpers/server';
 import { FrameType, PREFACE, type H2Answer, frame, grpcFrame, grpcStatusOf, h2Request, rawConnection, sendOversizedHeader } from '../helpers/raw-h2';
+import { within } from '../helpers/within';
 
 const UPDATE = '/zitadel.admin.v1.AdminService/UpdateOIDCSettings';
 const GRPC = { INVALID_ARGUMENT: 3, INTERNAL: 13 } as const;
-
-/** Fails with `what` when `promise` has not settled in `ms`: the test waits for an event, this only names a missing one. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`not within ${ms} ms: ${what}`)), ms))),
-  ]);
-}
 
 function connect(port: number): Promise<http2.ClientHttp2Session> {
   const session = http2.connect(`http://127.0.0.1:${port}`);

@@ -4,32 +4,14 @@
  * never finished, headers sent a byte at a time (issue 10, defect 1 on the
  * gateway's port).
  */
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import http2 from 'node:http2';
 import net from 'node:net';
-import path from 'node:path';
 import tls from 'node:tls';
-import { type TestServer, startTestServer, tempDir } from '../helpers/server';
+import { selfSignedCertificate } from '../helpers/self-signed';
+import { type TestServer, startTestServer } from '../helpers/server';
+import { within } from '../helpers/within';
 
-const dir = tempDir('oidc-http-port-');
-const certFile = path.join(dir, 'cert.pem');
-const keyFile = path.join(dir, 'key.pem');
-execFileSync('openssl', [
-  'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-  '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-  '-keyout', keyFile, '-out', certFile,
-], { stdio: 'ignore' });
-const ca = fs.readFileSync(certFile);
-
-/** Fails with `what` when `promise` has not settled in `ms`: the test waits for an event, this only names a missing one. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`not within ${ms} ms: ${what}`)), ms))),
-  ]);
-}
+const { certFile, keyFile, ca } = selfSignedCertificate('oidc-http-port-');
 
 function openSocket(port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {

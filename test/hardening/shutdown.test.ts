@@ -2,13 +2,12 @@
  * SIGTERM ends the process within SHUTDOWN_GRACE whatever the clients do
  * (issue 10, defect 3): the built server as a child process (npm run build).
  */
-import { execFileSync } from 'node:child_process';
 import http2 from 'node:http2';
 import https from 'node:https';
-import path from 'node:path';
 import { type ChildServer, startChildServer } from '../helpers/child-server';
 import { tempDir } from '../helpers/server';
 import { FrameType, frame, grpcFrame, headersFrames, rawConnection, sendOversizedHeader } from '../helpers/raw-h2';
+import { selfSignedCertificate } from '../helpers/self-signed';
 
 const exitWithin = (exited: Promise<number | null>, ms: number) => {
   let timer: NodeJS.Timeout | undefined;
@@ -68,13 +67,7 @@ describe('graceful shutdown', () => {
   });
 
   it('exits 0 within the grace period over TLS with connections that never handshake and an HTTP/1.1 keep-alive', async () => {
-    const dir = tempDir('tls-');
-    const certFile = path.join(dir, 'cert.pem');
-    const keyFile = path.join(dir, 'key.pem');
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', keyFile, '-out', certFile,
-    ], { stdio: 'ignore' });
+    const { certFile, keyFile } = selfSignedCertificate('tls-');
     const server = await startChildServer(tempDir(), { SHUTDOWN_GRACE: '1s', TLS_CERT_FILE: certFile, TLS_KEY_FILE: keyFile });
     const agent = new https.Agent({ keepAlive: true, rejectUnauthorized: false });
     try {

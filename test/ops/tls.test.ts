@@ -3,8 +3,6 @@
  * gateway over HTTPS with HTTP/2 (ALPN) and HTTP/1.1; the standalone gateway
  * dials a TLS upstream with a CA file. The certificate is made at test time.
  */
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import http2 from 'node:http2';
 import https from 'node:https';
 import path from 'node:path';
@@ -14,17 +12,10 @@ import { createGrpcWebTransport } from '@connectrpc/connect-node';
 import { AdminService } from '../../gen/es/zitadel/admin_pb';
 import { improbableCaller } from '../helpers/protocols';
 import { type ChildGateway, runChildServer, startChildGateway } from '../helpers/child-server';
+import { selfSignedCertificate } from '../helpers/self-signed';
 import { type TestServer, startTestServer, tempDir } from '../helpers/server';
 
-const dir = tempDir('tls-');
-const certFile = path.join(dir, 'cert.pem');
-const keyFile = path.join(dir, 'key.pem');
-execFileSync('openssl', [
-  'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-  '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-  '-keyout', keyFile, '-out', certFile,
-], { stdio: 'ignore' });
-const ca = fs.readFileSync(certFile);
+const { certFile, keyFile, ca } = selfSignedCertificate('tls-');
 
 let server: TestServer;
 let base: string;
@@ -200,7 +191,7 @@ describe('standalone gateway serving HTTPS itself, in front of the TLS upstream'
 });
 
 it('refuses to start with a TLS file missing, naming the setting', async () => {
-  const result = await runChildServer(tempDir(), { TLS_CERT_FILE: path.join(dir, 'missing.pem'), TLS_KEY_FILE: keyFile });
+  const result = await runChildServer(tempDir(), { TLS_CERT_FILE: path.join(path.dirname(certFile), 'missing.pem'), TLS_KEY_FILE: keyFile });
   expect(result.code).toBe(2);
   expect(result.stderr).toContain('TLS_CERT_FILE');
   const half = await runChildServer(tempDir(), { TLS_CERT_FILE: certFile });
