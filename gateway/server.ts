@@ -204,10 +204,7 @@ export async function startGatewayServer(
     const server = http.createServer({ keepAliveTimeout: 5000, connectionsCheckingInterval: 1000 }, gateway.listener);
     server.headersTimeout = 10_000;
     server.requestTimeout = 30_000;
-    return listen(server, address, limits, {
-      closeIdle: () => server.closeIdleConnections(),
-      cut: () => server.closeAllConnections(),
-    });
+    return listen(server, address, limits, () => server.closeIdleConnections());
   }
   const server = http2.createSecureServer({
     cert: tls.cert,
@@ -232,18 +229,16 @@ export async function startGatewayServer(
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
   });
-  return listen(server, address, limits, {
-    // A session asked to close finishes its streams, then goes away.
-    closeIdle: () => sessions.forEach((s) => s.close()),
-    cut: () => sessions.forEach((s) => s.destroy()),
-  });
+  // A session asked to close finishes its streams, then goes away.
+  return listen(server, address, limits, () => sessions.forEach((s) => s.close()));
 }
 
 async function listen(
   server: http.Server | http2.Http2SecureServer,
   address: { host: string; port: number },
   limits: ConnectionLimits,
-  connections: { closeIdle(): void; cut(): void },
+  /** Asks the connections with nothing in flight to go, at the start of close(). */
+  closeIdle: () => void,
 ): Promise<GatewayServer> {
   // net.Server closes a connection over the cap as it is accepted ('drop').
   server.maxConnections = limits.maxConnections;
@@ -270,14 +265,14 @@ async function listen(
     close: (graceMs = 10_000) =>
       new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
-          connections.cut();
+          // Destroying the socket ends its HTTP/2 session or HTTP/1.1 request too.
           for (const socket of sockets) socket.destroy();
         }, graceMs);
         server.close(() => {
           clearTimeout(timer);
           resolve();
         });
-        connections.closeIdle();
+        closeIdle();
       }),
   };
 }
