@@ -47,24 +47,6 @@ let httpPort: number;
 let token: string;
 let stderr = '';
 
-/** Resolves with the first log line (already seen or still to come) whose msg is `msg`. */
-function logged(s: ChildServer, msg: string): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const look = () => {
-      const entry = s.logs.find((l) => l['msg'] === msg);
-      if (!entry) return false;
-      s.child.stdout!.off('data', onData);
-      resolve(entry);
-      return true;
-    };
-    // The helper parses each chunk in its own 'data' listener; look after it has.
-    const onData = () => setImmediate(look);
-    if (look()) return;
-    s.child.stdout!.on('data', onData);
-    void s.exited.then((code) => reject(new Error(`server exited (${code}) before "${msg}"`)));
-  });
-}
-
 async function getSettings(): Promise<Settings> {
   const client = adminClient(server.port);
   try {
@@ -115,7 +97,7 @@ beforeAll(async () => {
   dataDir = tempDir('oidc-settings-fuzz-');
   server = await startChildServer(dataDir, { GRPC_MAX_RECEIVE_BYTES: String(GRPC_MAX_BYTES), MAX_BODY_BYTES: String(HTTP_MAX_BYTES) });
   server.child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-  httpPort = Number(String((await logged(server, 'serving gRPC-Web and REST'))['address']).split(':').at(-1));
+  httpPort = Number(String((await server.logLine((l) => l['msg'] === 'serving gRPC-Web and REST'))['address']).split(':').at(-1));
   token = fs.readFileSync(path.join(dataDir, 'admin.pat'), 'utf8').trim();
   // Settings to read and overwrite (a fresh data folder may have none).
   const client = adminClient(server.port);

@@ -1,17 +1,16 @@
 /**
- * The built server (npm run build) as a child process, with what the
- * hardening tests need beyond test/helpers/child-server.ts: a umask, another
- * user, and a way to wait for a given log line.
+ * What the hardening tests need around test/helpers/child-server.ts: the
+ * server with both ports known, the token CLI under a umask, gRPC health,
+ * file modes.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
+import { type ChildResult, type SpawnOptions as ChildSpawnOptions, runChildServer, startChildServer } from '../helpers/child-server';
 
-export const MAIN = path.join(__dirname, '../../dist/src/main.js');
 export const TOKEN_CLI = path.join(__dirname, '../../dist/src/cli/token.js');
 
 export interface Child {
@@ -20,99 +19,36 @@ export interface Child {
   readonly httpPort: number;
   readonly logs: Array<Record<string, unknown>>;
   readonly exited: Promise<number | null>;
-  /** Resolves with the first log line (already seen or to come) that matches. */
+  /** Resolves with the first log line (already seen or to come) that matches; rejects if the server exits first. */
   logLine(match: (entry: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
   stop(): Promise<number | null>;
 }
 
-export interface SpawnOptions {
+export interface SpawnOptions extends ChildSpawnOptions {
   readonly env?: Record<string, string>;
-  /** Runs the server through `sh -c 'umask <umask>; exec node ...'`. */
-  readonly umask?: string;
-  /** Runs the server as this user (and group), e.g. 65534 (nobody). */
-  readonly uid?: number;
-}
-
-function spawnServer(dataDir: string, options: SpawnOptions): ChildProcess {
-  const env = {
-    ...process.env,
-    GRPC_HOST: '127.0.0.1',
-    GRPC_PORT: '0',
-    HTTP_HOST: '127.0.0.1',
-    HTTP_PORT: '0',
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'info',
-    ...options.env,
-  };
-  const ids = options.uid === undefined ? {} : { uid: options.uid, gid: options.uid };
-  if (options.umask !== undefined) {
-    return spawn('sh', ['-c', `umask ${options.umask}; exec "$0" "$1"`, process.execPath, MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'], ...ids });
-  }
-  return spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'], ...ids });
 }
 
 /** Starts the server and resolves once both ports are served. */
-export function startServerChild(dataDir: string, options: SpawnOptions = {}): Promise<Child> {
-  const child = spawnServer(dataDir, options);
-  const logs: Array<Record<string, unknown>> = [];
-  const waiting: Array<{ match: (entry: Record<string, unknown>) => boolean; resolve: (entry: Record<string, unknown>) => void }> = [];
-  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  let grpcPort = 0;
-  return new Promise((resolve, reject) => {
-    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-      let entry: Record<string, unknown>;
-      try {
-        entry = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        return;
-      }
-      logs.push(entry);
-      for (const w of [...waiting]) {
-        if (w.match(entry)) {
-          waiting.splice(waiting.indexOf(w), 1);
-          w.resolve(entry);
-        }
-      }
-      const port = () => Number(String(entry['address']).split(':').at(-1));
-      if (entry['msg'] === 'serving gRPC') grpcPort = port();
-      if (entry['msg'] === 'serving gRPC-Web and REST') {
-        resolve({
-          child,
-          grpcPort,
-          httpPort: port(),
-          logs,
-          exited,
-          logLine: (match) => {
-            const seen = logs.find(match);
-            return seen ? Promise.resolve(seen) : new Promise((r) => waiting.push({ match, resolve: r }));
-          },
-          stop: () => {
-            child.kill('SIGTERM');
-            return exited;
-          },
-        });
-      }
-    });
-    void exited.then((code) => reject(new Error(`server exited (${code}) before serving: ${stderr}`)));
-  });
+export async function startServerChild(dataDir: string, options: SpawnOptions = {}): Promise<Child> {
+  const server = await startChildServer(dataDir, options.env, options);
+  const http = await server.logLine((entry) => entry['msg'] === 'serving gRPC-Web and REST');
+  return {
+    child: server.child,
+    grpcPort: server.port,
+    httpPort: Number(String(http['address']).split(':').at(-1)),
+    logs: server.logs,
+    exited: server.exited,
+    logLine: server.logLine,
+    stop: () => {
+      server.child.kill('SIGTERM');
+      return server.exited;
+    },
+  };
 }
 
 /** Runs the server to its end (for starts that must fail); its output, and its exit code. */
-export function runServerChild(dataDir: string, options: SpawnOptions = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawnServer(dataDir, options);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
-  return new Promise((resolve) =>
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
+export function runServerChild(dataDir: string, options: SpawnOptions = {}): Promise<ChildResult> {
+  return runChildServer(dataDir, options.env, [], options);
 }
 
 /** The token CLI (npm run token) under a umask. */

@@ -4,14 +4,10 @@
  * and the gRPC port still accepts (issue 10, defect 1: under a 512
  * descriptor limit the server became unreachable on every port).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
-import path from 'node:path';
-import readline from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
+import { type ChildServer, startChildServer } from '../helpers/child-server';
 import { tempDir } from '../helpers/server';
-
-const MAIN = path.join(__dirname, '../../dist/src/main.js');
 
 /** The healthcheck of the whole server over a new gRPC connection. */
 function healthCheck(port: number): Promise<number> {
@@ -30,38 +26,22 @@ function healthCheck(port: number): Promise<number> {
 }
 
 describe('a server under ulimit -n 256', () => {
-  let child: ChildProcess;
-  const logs: Array<Record<string, unknown>> = [];
+  let server: ChildServer;
   const sockets: net.Socket[] = [];
-  let grpcPort = 0;
   let httpPort = 0;
 
   beforeAll(async () => {
-    child = spawn('prlimit', ['--nofile=256:256', '--', process.execPath, MAIN], {
-      env: { ...process.env, GRPC_HOST: '127.0.0.1', GRPC_PORT: '0', HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', DATA_DIR: tempDir(), LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    await new Promise<void>((resolve, reject) => {
-      child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
-      readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-        const entry = JSON.parse(line) as Record<string, unknown>;
-        logs.push(entry);
-        const port = Number(String(entry['address']).split(':').at(-1));
-        if (entry['msg'] === 'serving gRPC') grpcPort = port;
-        if (entry['msg'] === 'serving gRPC-Web and REST') {
-          httpPort = port;
-          resolve();
-        }
-      });
-    });
+    server = await startChildServer(tempDir(), {}, { prefix: ['prlimit', '--nofile=256:256', '--'] });
+    const http = await server.logLine((l) => l['msg'] === 'serving gRPC-Web and REST');
+    httpPort = Number(String(http['address']).split(':').at(-1));
   });
   afterAll(() => {
     for (const socket of sockets) socket.destroy();
-    child.kill('SIGKILL');
+    server.child.kill('SIGKILL');
   });
 
   it('lowers the caps to fit, and says so', () => {
-    const warning = logs.find((l) => String(l['msg']).startsWith('connection caps lowered'));
+    const warning = server.logs.find((l) => String(l['msg']).startsWith('connection caps lowered'));
     // 256 - 64 reserved, shared 1:2 as the defaults 256 and 512 are.
     expect(warning).toMatchObject({ openFileLimit: 256, GRPC_MAX_CONNECTIONS: 64, HTTP_MAX_CONNECTIONS: 128 });
   });
@@ -78,7 +58,7 @@ describe('a server under ulimit -n 256', () => {
       ),
     );
     sockets.push(...opened);
-    expect(await healthCheck(grpcPort)).toBe(0);
-    expect(child.exitCode).toBeNull();
+    expect(await healthCheck(server.port)).toBe(0);
+    expect(server.child.exitCode).toBeNull();
   });
 });
