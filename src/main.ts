@@ -2,9 +2,9 @@ import { ConfigError, helpText, loadConfig } from './config/config';
 import { createLogger, flushAndExit } from './log';
 import type * as ServerModule from './server';
 import type { RunningServer } from './server';
-import type * as DatabaseModule from './store/database';
+import type * as DatabaseModule from './store/sqlite/database';
 import { DataFolderError } from './store/file-modes';
-import { verifyEarly } from './store/verify-early';
+import { verifyEarly } from './store/sqlite/verify-early';
 
 /** `npm start`: configuration, then the server, then wait for a signal. */
 async function main(): Promise<void> {
@@ -23,13 +23,13 @@ async function main(): Promise<void> {
   }
   // The database's integrity check runs on its own thread while the
   // server's modules load (both take a few hundred ms on a large database).
-  const verdict = verifyEarly(config.databaseFile);
+  const verdict = config.databaseUrl === undefined ? verifyEarly(config.databaseFile) : undefined;
   // Loaded only now, so the check above runs meanwhile (a static import
   // would load them before main() starts).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { startServer } = require('./server') as typeof ServerModule;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { DatabaseOpenError } = require('./store/database') as typeof DatabaseModule;
+  const { DatabaseOpenError } = require('./store/sqlite/database') as typeof DatabaseModule;
   const logger = createLogger(config.logLevel);
   // Listen for signals before starting: one that arrives while the server
   // starts stops it as soon as it is up.

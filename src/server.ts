@@ -8,7 +8,7 @@ import { writeAdminTokenFile } from './admin-token-file';
 import { OidcSettingsService } from './app/oidc-settings-service';
 import { ensureInstance } from './app/setup';
 import { Tokens } from './app/tokens';
-import type { Config } from './config/config';
+import { type Config, redactUrl } from './config/config';
 import { Code } from './domain/code';
 import { adminServiceMethods } from './grpc/admin-service';
 import { createDispatcher } from './grpc/dispatcher';
@@ -22,11 +22,11 @@ import { refusalWarning } from './observability/refusals';
 import { Metrics } from './observability/metrics';
 import { SERVICE_VERSION, DESCRIPTOR_SET_PATH, HEALTH_DESCRIPTOR_SET_PATH, WEB_DIST_PATH } from './paths';
 import { StoreHealth } from './app/store-health';
-import { startCheckpointer } from './store/checkpointer';
-import { walGate } from './store/wal-gate';
-import { openDatabase } from './store/database';
 import { type Tightened, secureDataFolder } from './store/file-modes';
-import type { Verdict } from './store/verify-early';
+import type { Store } from './store/port';
+import { PostgresStore } from './store/postgres/postgres-store';
+import { SqliteStore } from './store/sqlite/sqlite-store';
+import type { Verdict } from './store/sqlite/verify-early';
 
 export interface RunningServer {
   readonly instanceId: string;
@@ -57,19 +57,24 @@ export async function startServer(
   const packageDefinition = loadFileDescriptorSetFromBuffer(descriptorSet);
   const reflection = createReflectionService([descriptorSet, fs.readFileSync(HEALTH_DESCRIPTOR_SET_PATH)]);
   const metrics = new Metrics();
-  const db = openDatabase(config.databaseFile, {
-    verify: options.verdict ? await options.verdict : true,
-    externalCheckpoints: true,
-    onTightened: tightened,
-    onMigration: (m) => logger.info({ migration: m.version, name: m.name, file: config.databaseFile }, 'migrated database'),
-  });
-  const checkpointer = startCheckpointer(config.databaseFile, {
-    onFailure: (f) => logger.warn({ reason: f.reason, code: f.code, failures: f.failures, file: config.databaseFile }, 'WAL checkpoint failed'),
-    onRecovery: () => logger.info({ file: config.databaseFile }, 'WAL checkpoints work again'),
-  });
+  const store = await openStore(config, logger, options.verdict, tightened);
   try {
-    const tokens = new Tokens(db);
-    const instance = ensureInstance(db, tokens, {
+    const transports: { grpc?: GrpcServer } = {};
+    let stopping: Promise<void> | undefined;
+    // A store that cannot commit (or, on PostgreSQL, cannot be reached)
+    // makes the service not ready (/readyz and gRPC health) until a commit,
+    // a call's or the probe's, succeeds again.
+    const health: StoreHealth = new StoreHealth({
+      fault: (error) => store.fault(error),
+      probe: () => settings.probe(),
+      onChange: (change) => {
+        if (change.writable) logger.info({ store: store.location }, 'the database can be used again');
+        else logger.error({ cause: change.cause, err: change.error, store: store.location }, 'the database cannot be used');
+        if (stopping === undefined) transports.grpc?.setServing(change.writable);
+      },
+    });
+    const tokens = new Tokens(store.tokens, { failure: (error) => health.failed(error) });
+    const instance = await ensureInstance(store, tokens, {
       seed: config.seedLifetimes,
       deliverAdminToken: (secret) => writeAdminTokenFile(config.adminTokenFile, secret),
     });
@@ -80,23 +85,9 @@ export async function startServer(
       );
     }
     const observeCall = callObserver(logger, metrics);
-    let stopping: Promise<void> | undefined;
-    const transports: { grpc?: GrpcServer } = {};
-    // A store that cannot commit makes the service not ready (/readyz and
-    // gRPC health) until a commit, a call's or the probe's, succeeds again.
-    const health: StoreHealth = new StoreHealth({
-      databaseFile: config.databaseFile,
-      probe: () => settings.probe(),
-      onChange: (change) => {
-        if (change.writable) logger.info({ file: config.databaseFile }, 'the database can be written again');
-        else logger.error({ cause: change.cause, err: change.error, file: config.databaseFile }, 'the database cannot be written');
-        if (stopping === undefined) transports.grpc?.setServing(change.writable);
-      },
-    });
-    const settings = new OidcSettingsService(db, instance.id, {
+    const settings = await OidcSettingsService.open(store, instance.id, {
       onCommit: (c) => metrics.committed(c.durationMs / 1000, c.writes, c.events),
       health,
-      gate: walGate(config.databaseFile, checkpointer),
     });
     // Whether it can write at all (a read-only file, a full disk) is known before it serves.
     await settings.probe().catch(() => undefined);
@@ -147,7 +138,7 @@ export async function startServer(
         staticRoute({ folder: WEB_DIST_PATH, mount: '/ui/' }),
         redirectRoute('/', '/ui/'),
         redirectRoute('/ui', '/ui/'),
-        ...healthRoutes(() => stopping === undefined && db.open && health.writable),
+        ...healthRoutes(() => stopping === undefined && store.open && health.writable),
         metricsRoute(() => metrics.registry.metrics(), metrics.registry.contentType),
       ],
       defaultTimeoutMs: config.callTimeoutMs,
@@ -167,14 +158,38 @@ export async function startServer(
         await Promise.all([grpc.shutdown(config.shutdownGraceMs), http.close(config.shutdownGraceMs)]);
         health.stop();
         await settings.drain();
-        await checkpointer.stop();
-        db.close();
+        await store.close();
         logger.info('stopped');
       })());
     return { instanceId: instance.id, metrics, grpc, http, stop };
   } catch (error) {
-    await checkpointer.stop();
-    db.close();
+    await store.close();
     throw error;
   }
+}
+
+/** PostgreSQL when DATABASE_URL is set; else the SQLite file in DATA_DIR, as always. */
+async function openStore(
+  config: Config,
+  logger: Logger,
+  verdict: Promise<Verdict> | undefined,
+  tightened: (t: Tightened) => void,
+): Promise<Store> {
+  if (config.databaseUrl !== undefined) {
+    const location = redactUrl(config.databaseUrl);
+    return PostgresStore.open(config.databaseUrl, {
+      onMigration: (m) => logger.info({ migration: m.version, name: m.name, store: location }, 'migrated database'),
+      onConnectionError: (error) => logger.warn({ err: error, store: location }, 'a database connection failed; the pool replaces it'),
+    });
+  }
+  const file = config.databaseFile;
+  return SqliteStore.open(file, {
+    verify: verdict ? await verdict : true,
+    onTightened: tightened,
+    onMigration: (m) => logger.info({ migration: m.version, name: m.name, file }, 'migrated database'),
+    checkpoints: {
+      onFailure: (f) => logger.warn({ reason: f.reason, code: f.code, failures: f.failures, file }, 'WAL checkpoint failed'),
+      onRecovery: () => logger.info({ file }, 'WAL checkpoints work again'),
+    },
+  });
 }

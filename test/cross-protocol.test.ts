@@ -4,16 +4,13 @@
  * the gateway in process and standalone in front of the gRPC port, and must
  * give the same code, the same error id and equivalent results.
  */
-import path from 'node:path';
 import type { JsonObject } from '@bufbuild/protobuf';
-import { Tokens } from '../src/app/tokens';
-import { openDatabase } from '../src/store/database';
 import { DESCRIPTOR_SET_PATH } from '../src/paths';
 import fs from 'node:fs';
 import { type GatewayServer, createGateway, startGatewayServer } from '../gateway/server';
 import { type UpstreamChannel, upstreamChannel } from '../gateway/upstream-channel';
 import { type Caller, PROTOCOLS, type Protocol, type Result, callersFor } from './helpers/protocols';
-import { type TestServer, startTestServer } from './helpers/server';
+import { type TestServer, issueToken, startTestServer } from './helpers/server';
 
 const lifetimes = (a: string, b: string, c: string, d: string): JsonObject => ({
   accessTokenLifetime: a,
@@ -22,14 +19,7 @@ const lifetimes = (a: string, b: string, c: string, d: string): JsonObject => ({
   refreshTokenExpiration: d,
 });
 
-function viewerToken(server: TestServer): string {
-  const db = openDatabase(path.join(server.dataDir, 'oidc-settings.db'), { verify: false });
-  try {
-    return new Tokens(db).issue('IAM_OWNER_VIEWER').secret;
-  } finally {
-    db.close();
-  }
-}
+const viewerToken = (server: TestServer): Promise<string> => issueToken(server.dataDir, 'IAM_OWNER_VIEWER');
 
 async function standaloneGateway(grpcPort: number): Promise<{ http: GatewayServer; upstream: UpstreamChannel }> {
   const upstream = upstreamChannel(`127.0.0.1:${grpcPort}`);
@@ -51,7 +41,7 @@ const standalone: Array<{ http: GatewayServer; upstream: UpstreamChannel }> = []
 beforeAll(async () => {
   seeded = await startTestServer({ HTTP_HOST: '127.0.0.1', HTTP_PORT: '0' });
   unseeded = await startTestServer({ HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', SEED_DEFAULTS: 'false' });
-  viewer = viewerToken(seeded);
+  viewer = await viewerToken(seeded);
   standalone.push(await standaloneGateway(seeded.grpcPort), await standaloneGateway(unseeded.grpcPort));
 });
 afterAll(async () => {

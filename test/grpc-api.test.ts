@@ -5,10 +5,8 @@
 import Database from 'better-sqlite3';
 import type { Client } from '@grpc/grpc-js';
 import path from 'node:path';
-import { Tokens } from '../src/app/tokens';
-import { openDatabase } from '../src/store/database';
 import { type Lifetimes, type ObjectDetails, type Outcome, adminClient, call, lifetimes, seconds } from './helpers/grpc-client';
-import { type TestServer, startTestServer } from './helpers/server';
+import { type TestServer, issueToken, startTestServer } from './helpers/server';
 
 const INVALID_ARGUMENT = 3;
 const NOT_FOUND = 5;
@@ -37,16 +35,6 @@ function eventCount(dataDir: string): number {
   const db = new Database(path.join(dataDir, 'oidc-settings.db'), { readonly: true });
   try {
     return db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number;
-  } finally {
-    db.close();
-  }
-}
-
-/** A token of another role, issued straight into the server's database. */
-function issueToken(dataDir: string, role: 'IAM_OWNER' | 'IAM_OWNER_VIEWER', expiresAt: number | null = null): string {
-  const db = openDatabase(path.join(dataDir, 'oidc-settings.db'), { verify: false });
-  try {
-    return new Tokens(db).issue(role, { expiresAt }).secret;
   } finally {
     db.close();
   }
@@ -187,7 +175,7 @@ describe('seeded instance', () => {
     });
 
     it('lets a viewer read but not write: PERMISSION_DENIED (AUTH-5mWD2)', async () => {
-      const viewer = issueToken(server.dataDir, 'IAM_OWNER_VIEWER');
+      const viewer = await issueToken(server.dataDir, 'IAM_OWNER_VIEWER');
       ok(await get(viewer));
       const events = eventCount(server.dataDir);
       expectError(await update(lifetimes(5, 5, 5, 5), viewer), PERMISSION_DENIED, 'AUTH-5mWD2', 'No matching permissions found');
@@ -196,17 +184,17 @@ describe('seeded instance', () => {
     });
 
     it('checks the permission before validating: a viewer sending garbage is PERMISSION_DENIED', async () => {
-      const viewer = issueToken(server.dataDir, 'IAM_OWNER_VIEWER');
+      const viewer = await issueToken(server.dataDir, 'IAM_OWNER_VIEWER');
       expectError(await update({}, viewer), PERMISSION_DENIED, 'AUTH-5mWD2');
     });
 
     it('refuses an expired token', async () => {
-      const expired = issueToken(server.dataDir, 'IAM_OWNER', Date.now() - 1);
+      const expired = await issueToken(server.dataDir, 'IAM_OWNER', { expiresAt: Date.now() - 1 });
       expectError(await get(expired), UNAUTHENTICATED, 'AUTH-7fs1e');
     });
 
     it('records the acting token in each event', async () => {
-      const owner = issueToken(server.dataDir, 'IAM_OWNER');
+      const owner = await issueToken(server.dataDir, 'IAM_OWNER');
       const { details } = ok(await update(lifetimes(11, 12, 13, 14), owner));
       const db = new Database(path.join(server.dataDir, 'oidc-settings.db'), { readonly: true });
       const ownerId = (db.prepare('SELECT id FROM tokens ORDER BY created_at DESC, rowid DESC LIMIT 1').pluck().get() as string);

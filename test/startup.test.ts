@@ -8,7 +8,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { runChildServer, startChildServer } from './helpers/child-server';
 import { tempDir } from './helpers/server';
-import { LATEST_VERSION } from '../src/store/migrations';
+import { LATEST_VERSION } from '../src/store/sqlite/migrations';
 
 const dbFile = (dataDir: string) => path.join(dataDir, 'oidc-settings.db');
 const sha = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');

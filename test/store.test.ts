@@ -5,8 +5,8 @@
  */
 import Database from 'better-sqlite3';
 import path from 'node:path';
-import { openDatabase } from '../src/store/database';
-import { LATEST_VERSION } from '../src/store/migrations';
+import { openDatabase } from '../src/store/sqlite/database';
+import { LATEST_VERSION } from '../src/store/sqlite/migrations';
 import { type TestServer, startTestServer } from './helpers/server';
 
 describe('the SQLite store', () => {

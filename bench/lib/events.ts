@@ -3,7 +3,7 @@ import Sqlite from 'better-sqlite3';
 import { EventTypes, lifetimesPayload } from '../../src/app/oidc-settings-service';
 import { hours } from '../../src/domain/duration';
 import { DEFAULT_LIFETIMES, type OidcLifetimes } from '../../src/domain/oidc-settings';
-import { SettingsProjection } from '../../src/store/settings-store';
+import { SettingsProjection } from '../../src/store/sqlite/settings-store';
 
 /**
  * The newest event's sequence. Every effective write appends exactly one

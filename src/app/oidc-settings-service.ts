@@ -1,4 +1,3 @@
-import type { Database } from 'better-sqlite3';
 import type { Principal } from '../domain/access';
 import { durationText } from '../domain/duration';
 import {
@@ -12,11 +11,9 @@ import {
   settingsNotFound,
   validateLifetimes,
 } from '../domain/oidc-settings';
-import { EventLog } from '../store/event-log';
-import { SettingsProjection } from '../store/settings-store';
-import { WriteProbe } from '../store/write-probe';
 import type { AppError } from '../domain/app-error';
-import { Writer } from './writer';
+import type { SettingsState, Store } from '../store/port';
+import { type Decision, Writer } from './writer';
 
 export const EventTypes = {
   instanceAdded: 'instance.added',
@@ -24,67 +21,49 @@ export const EventTypes = {
   settingsChanged: 'instance.oidc.settings.changed',
 } as const;
 
-interface State {
-  /** The instance's event sequence. */
-  readonly sequence: bigint;
-  readonly settings: OidcSettings | undefined;
-}
-
 /**
  * Commands and queries on one instance's OIDC settings. A command validates,
- * then decides against the latest state, appends its event and updates the
- * projection in one transaction, and answers the details. Reads are served
- * from the state the last commit left in memory. Callers have authorized the
- * principal already (the RPC layer does, from the method's auth_option).
+ * then decides against the latest state, and the writer commits its event
+ * and the projection in one transaction; it answers the details. Reads are
+ * served from memory when this process is the only writer (SQLite), and
+ * from the database when replicas share it (PostgreSQL), so a read never
+ * misses a write another replica acknowledged before it began. Callers have
+ * authorized the principal already (the RPC layer does, from the method's
+ * auth_option).
  */
 export class OidcSettingsService {
-  private readonly writer: Writer<State>;
-  private readonly events: EventLog;
-  private readonly projection: SettingsProjection;
+  private readonly writer: Writer;
   private readonly clock: () => number;
-  private readonly probeRow: WriteProbe;
+  /** The read the calls of this turn wait for (shared stores only); see fresh(). */
+  private nextRead: Promise<SettingsState> | undefined;
+  private readonly onReadFailure: ((thrown: unknown) => AppError) | undefined;
 
-  constructor(
-    db: Database,
+  private constructor(
+    private readonly store: Store,
     readonly instanceId: string,
-    options: {
-      readonly clock?: () => number;
-      /** After each commit: how long it took, how many writes it held, how many events they wrote. */
-      readonly onCommit?: (commit: { durationMs: number; writes: number; events: number }) => void;
-      /** The store's health (see StoreHealth): told of each commit, and makes the error of each failed one. */
-      readonly health?: { committed(): void; failed(thrown: unknown): AppError };
-      /** Held before each commit (see Writer's gate and walGate). */
-      readonly gate?: () => Promise<void> | undefined;
-    } = {},
+    initial: SettingsState,
+    options: OidcSettingsServiceOptions,
   ) {
     this.clock = options.clock ?? Date.now;
-    this.events = new EventLog(db);
-    this.projection = new SettingsProjection(db);
     const onCommit = options.onCommit;
     const health = options.health;
-    this.probeRow = new WriteProbe(db);
-    this.writer = new Writer<State>(
-      db,
-      { sequence: this.events.lastSequence(instanceId), settings: this.projection.get(instanceId) },
-      {
-        // Only the last state of a batch reaches the projection: one row write per commit.
-        persist: (state) => {
-          if (state.settings) this.projection.put(instanceId, state.settings);
-        },
-        onCommit: (c) => {
-          health?.committed();
-          onCommit?.({ durationMs: c.durationMs, writes: c.writes, events: Number(c.after.sequence - c.before.sequence) });
-        },
-        failure: health && ((thrown) => health.failed(thrown)),
-        gate: options.gate,
+    this.onReadFailure = health && ((thrown) => health.failed(thrown));
+    this.writer = new Writer(store, instanceId, initial, {
+      onCommit: (c) => {
+        health?.committed();
+        onCommit?.({ durationMs: c.durationMs, writes: c.writes, events: Number(c.after.sequence - c.before.sequence) });
       },
-    );
+      failure: this.onReadFailure,
+    });
   }
 
-  get(): OidcSettings {
-    const settings = this.writer.state.settings;
-    if (!settings) throw settingsNotFound(ErrorIds.getNotFound);
-    return settings;
+  static async open(store: Store, instanceId: string, options: OidcSettingsServiceOptions = {}): Promise<OidcSettingsService> {
+    return new OidcSettingsService(store, instanceId, await store.load(instanceId), options);
+  }
+
+  get(): OidcSettings | Promise<OidcSettings> {
+    if (!this.store.shared) return present(this.writer.state);
+    return this.fresh().then(present);
   }
 
   async add(principal: Principal, input: LifetimesInput): Promise<Details> {
@@ -109,10 +88,7 @@ export class OidcSettingsService {
 
   /** A real commit through the writer that changes no settings: whether the database can be written. */
   probe(): Promise<void> {
-    return this.writer.submit((state) => {
-      this.probeRow.write(this.clock());
-      return { state, result: undefined };
-    });
+    return this.writer.submit((state) => ({ state, result: undefined, probe: true }));
   }
 
   /** Waits for every write submitted so far; the server calls it before closing the database. */
@@ -120,7 +96,26 @@ export class OidcSettingsService {
     return this.writer.drain();
   }
 
-  private record(state: State, principal: Principal, type: string, lifetimes: OidcLifetimes) {
+  /**
+   * The latest state in the database, read by a query sent after the call
+   * asked for it; the calls of one turn of the event loop share that query.
+   */
+  private fresh(): Promise<SettingsState> {
+    this.nextRead ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      this.nextRead = undefined;
+      try {
+        const latest = await this.store.load(this.instanceId);
+        this.writer.observe(latest);
+        // The same settings object while nothing changed: the RPC layer keeps its encoding.
+        return latest.sequence === this.writer.state.sequence ? this.writer.state : latest;
+      } catch (error) {
+        throw this.onReadFailure ? this.onReadFailure(error) : error;
+      }
+    });
+    return this.nextRead;
+  }
+
+  private record(state: SettingsState, principal: Principal, type: string, lifetimes: OidcLifetimes): Decision<Details> {
     const now = this.clock();
     const sequence = state.sequence + 1n;
     const settings: OidcSettings = {
@@ -132,7 +127,7 @@ export class OidcSettingsService {
         resourceOwner: this.instanceId,
       },
     };
-    this.events.append({
+    const event = {
       instanceId: this.instanceId,
       sequence,
       type,
@@ -142,12 +137,25 @@ export class OidcSettingsService {
       },
       actor: principal.tokenId,
       createdAt: now,
-    });
-    return { state: { sequence, settings }, result: settings.details };
+    };
+    return { state: { sequence, settings }, result: settings.details, events: [event] };
   }
 }
 
 /** Lifetimes as the event log stores them: exact, in Duration's text form ("43200s", "1.5s"). */
+export interface OidcSettingsServiceOptions {
+  readonly clock?: () => number;
+  /** After each commit: how long it took, how many writes it held, how many events they wrote. */
+  readonly onCommit?: (commit: { durationMs: number; writes: number; events: number }) => void;
+  /** The store's health (see StoreHealth): told of each commit, and makes the error of each failed one. */
+  readonly health?: { committed(): void; failed(thrown: unknown): AppError };
+}
+
+function present(state: SettingsState): OidcSettings {
+  if (!state.settings) throw settingsNotFound(ErrorIds.getNotFound);
+  return state.settings;
+}
+
 export function lifetimesPayload(l: OidcLifetimes): Record<keyof OidcLifetimes, string> {
   return {
     accessTokenLifetime: durationText(l.accessTokenLifetime),

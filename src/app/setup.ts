@@ -1,7 +1,5 @@
-import type { Database } from 'better-sqlite3';
 import type { OidcLifetimes } from '../domain/oidc-settings';
-import { EventLog } from '../store/event-log';
-import { InstanceStore, SettingsProjection } from '../store/settings-store';
+import type { Store, StoredEvent } from '../store/port';
 import { newId } from './ids';
 import { EventTypes, lifetimesPayload } from './oidc-settings-service';
 import type { Tokens } from './tokens';
@@ -26,29 +24,19 @@ export interface Instance {
 /**
  * Finds the instance, or creates it on first start: the instance, its seeded
  * OIDC settings (each with its event, as ZITADEL's setup does) and an
- * IAM_OWNER token, all in one transaction.
+ * IAM_OWNER token, all in one transaction. However many replicas start at
+ * once on an empty database, the store lets exactly one of them create it.
  */
-export function ensureInstance(db: Database, tokens: Tokens, options: SetupOptions): Instance {
-  const instances = new InstanceStore(db);
-  const existing = instances.find();
-  if (existing) return { id: existing.id, created: false };
-
+export function ensureInstance(store: Store, tokens: Tokens, options: SetupOptions): Promise<Instance> {
   const clock = options.clock ?? Date.now;
-  const now = clock();
-  const id = newId(now);
-  const events = new EventLog(db);
-  db.transaction(() => {
-    instances.create(id, now);
-    events.append({
-      instanceId: id,
-      sequence: 1n,
-      type: EventTypes.instanceAdded,
-      payload: { id },
-      actor: 'system',
-      createdAt: now,
-    });
+  return store.ensureInstance(() => {
+    const now = clock();
+    const id = newId(now);
+    const events: StoredEvent[] = [
+      { instanceId: id, sequence: 1n, type: EventTypes.instanceAdded, payload: { id }, actor: 'system', createdAt: now },
+    ];
     if (options.seed) {
-      events.append({
+      events.push({
         instanceId: id,
         sequence: 2n,
         type: EventTypes.settingsAdded,
@@ -56,13 +44,18 @@ export function ensureInstance(db: Database, tokens: Tokens, options: SetupOptio
         actor: 'system',
         createdAt: now,
       });
-      new SettingsProjection(db).put(id, {
+    }
+    const admin = tokens.mint('IAM_OWNER', { description: 'created at first start' });
+    return {
+      instanceId: id,
+      createdAt: now,
+      events,
+      settings: options.seed && {
         lifetimes: options.seed,
         details: { sequence: 2n, creationDate: now, changeDate: now, resourceOwner: id },
-      });
-    }
-    const admin = tokens.issue('IAM_OWNER', { description: 'created at first start' });
-    options.deliverAdminToken(admin.secret);
-  })();
-  return { id, created: true };
+      },
+      adminToken: admin.record,
+      beforeCommit: () => options.deliverAdminToken(admin.secret),
+    };
+  });
 }

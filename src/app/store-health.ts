@@ -1,16 +1,15 @@
 import { AppError } from '../domain/app-error';
 import { Code } from '../domain/code';
-import { writeFaultCause } from '../store/write-fault';
-
-export const STORE_UNWRITABLE_ID = 'STORE-w7r1t3';
+import type { StoreFault } from '../store/port';
 
 /**
- * Whether the database can be written. A commit that fails for a fault of
- * the storage (a full disk, a read-only file, an I/O error) turns it
- * unwritable: readiness goes (the caller's onChange), and every write that
- * fails answers UNAVAILABLE naming the cause. Writes are still tried (the
- * first that commits ends it), and while nothing else writes, a probe write
- * is tried every probeIntervalMs, so readiness comes back by itself.
+ * Whether the store can be used. A commit or read that fails for a fault of
+ * the storage (a full disk, a read-only file, an I/O error, a database that
+ * is down or unreachable) turns it unusable: readiness goes (the caller's
+ * onChange), and every call that fails so answers UNAVAILABLE naming the
+ * cause. Calls are still tried (the first commit that succeeds ends it), and
+ * while nothing else writes, a probe write is tried every probeIntervalMs,
+ * so readiness comes back by itself.
  */
 export class StoreHealth {
   private cause: string | undefined;
@@ -19,7 +18,8 @@ export class StoreHealth {
 
   constructor(
     private readonly options: {
-      readonly databaseFile: string;
+      /** The store's judgement of an error: a fault of the storage, or not (see Store.fault). */
+      readonly fault: (error: unknown) => StoreFault | undefined;
       /** A real commit; its failure or success reaches failed() or committed() through the writer. */
       readonly probe: () => Promise<unknown>;
       readonly probeIntervalMs?: number;
@@ -33,15 +33,16 @@ export class StoreHealth {
 
   /** The error the writes of a failed commit answer with. */
   failed(error: unknown): AppError {
-    const cause = writeFaultCause(error, this.options.databaseFile);
-    if (cause === undefined) return AppError.from(error);
+    if (error instanceof AppError) return error;
+    const fault = this.options.fault(error);
+    if (fault === undefined) return AppError.from(error);
     if (this.cause === undefined) {
-      this.cause = cause;
-      this.options.onChange({ writable: false, cause, error });
+      this.cause = fault.message;
+      this.options.onChange({ writable: false, cause: fault.message, error });
       this.scheduleProbe();
     }
-    this.cause = cause;
-    return new AppError(Code.Unavailable, STORE_UNWRITABLE_ID, `the database cannot be written: ${cause}`, [], { cause: error });
+    this.cause = fault.message;
+    return new AppError(Code.Unavailable, fault.id, fault.message, [], { cause: error });
   }
 
   committed(): void {

@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Database } from 'better-sqlite3';
 import { type Principal, type Role, invalidToken, isRole, missingToken } from '../domain/access';
-import { type TokenRecord, TokenStore } from '../store/token-store';
+import type { NewToken, TokenRecord, TokenRepository } from '../store/port';
 import { newId } from './ids';
 
 /** 256 random bits, base64url: opaque to everyone but this service. */
@@ -20,78 +19,127 @@ const hashOf = (secret: string): Buffer => createHash('sha256').update(secret).d
 /** Tokens remembered at most; past that the memory starts afresh. */
 const CACHE_LIMIT = 1024;
 
+/**
+ * Valid tokens are remembered (by secret) only while a reading of the
+ * repository's version, started at most this long ago, says no token
+ * changed since; a revocation therefore takes effect everywhere within
+ * this bound (plus one reading's round trip), on every replica.
+ */
+const TRUST_MS = 750;
+
 /** Personal access tokens: issuing, listing, revoking, and checking them on each call. */
 export class Tokens {
-  private readonly store: TokenStore;
-  private readonly dataVersion: () => number;
   /** Valid tokens seen, by secret: a call then needs neither SHA-256 nor a query. */
   private readonly known = new Map<string, TokenRecord>();
-  private knownAt = -1;
-  /** When data_version was last read (performance.now()); see authenticate. */
-  private versionReadAt = -Infinity;
+  private knownAt: number | string | undefined;
+  /** When the version reading that confirmed `known` started (performance.now()). */
+  private confirmedAt = -Infinity;
+  /** When the last version reading started. */
+  private askedAt = -Infinity;
+  private asking = false;
 
   constructor(
-    db: Database,
-    private readonly clock: () => number = Date.now,
+    private readonly store: TokenRepository,
+    private readonly options: {
+      readonly clock?: () => number;
+      /** The error a lookup that failed answers (e.g. UNAVAILABLE when the database is down). */
+      readonly failure?: (thrown: unknown) => unknown;
+    } = {},
   ) {
-    this.store = new TokenStore(db);
-    // Changes whenever another connection (the token CLI) commits, so the
-    // memory above is dropped before the first call after a revocation.
-    const version = db.prepare<[], number>('PRAGMA data_version').pluck();
-    this.dataVersion = () => version.get()!;
+    this.clock = options.clock ?? Date.now;
   }
 
-  issue(role: Role, options: { expiresAt?: number | null; description?: string } = {}): IssuedToken {
+  private readonly clock: () => number;
+
+  /** A new token: its secret (shown once) and the record to store (only the secret's SHA-256). */
+  mint(role: Role, options: { expiresAt?: number | null; description?: string } = {}): IssuedToken & { record: NewToken } {
     const secret = randomBytes(SECRET_BYTES).toString('base64url');
-    const id = newId(this.clock());
-    this.store.add({
+    const now = this.clock();
+    const id = newId(now);
+    const record: NewToken = {
       id,
       hash: hashOf(secret),
       role,
       description: options.description ?? '',
-      createdAt: this.clock(),
+      createdAt: now,
       expiresAt: options.expiresAt ?? null,
-    });
-    return { id, secret };
+    };
+    return { id, secret, record };
   }
 
-  list(): TokenRecord[] {
+  async issue(role: Role, options: { expiresAt?: number | null; description?: string } = {}): Promise<IssuedToken> {
+    const minted = this.mint(role, options);
+    await this.store.add(minted.record);
+    return { id: minted.id, secret: minted.secret };
+  }
+
+  async list(): Promise<TokenRecord[]> {
     return this.store.list();
   }
 
-  revoke(id: string): boolean {
+  async revoke(id: string): Promise<boolean> {
     return this.store.revoke(id, this.clock());
   }
 
   /**
-   * The principal behind an `authorization` header value. A token the CLI
-   * revoked (or any other change another connection commits) is refused
-   * within a millisecond: the database's data_version is read again when the
-   * last reading is a millisecond old. Reading it costs a read transaction
-   * (file locks, ~8 µs); under load one reading serves the many calls of
-   * that millisecond, and each of them still sees every change committed
-   * more than a millisecond before it arrived.
+   * The principal behind an `authorization` header value. Tokens seen valid
+   * are remembered, and forgotten when the repository's version changes: it
+   * is read again when the last reading is recheckMs old (SQLite: 1 ms, a
+   * read transaction of ~8 µs; PostgreSQL: a query, in the background). A
+   * token found in memory answers at once; otherwise the repository is asked.
    */
-  authenticate(authorization: string | undefined): Principal {
+  authenticate(authorization: string | undefined): Principal | Promise<Principal> {
     if (authorization === undefined || authorization === '') throw missingToken();
     const match = BEARER.exec(authorization);
     if (!match) throw invalidToken();
     const secret = match[1]!;
     const now = performance.now();
-    if (now - this.versionReadAt >= 1) {
-      this.versionReadAt = now;
-      const version = this.dataVersion();
+    if (now - this.askedAt >= this.store.recheckMs && !this.asking) this.askVersion(now);
+    if (now - this.confirmedAt > TRUST_MS) this.known.clear();
+    const record = this.known.get(secret);
+    if (record) return this.principal(record);
+    const found = this.store.findByHash(hashOf(secret));
+    if (found instanceof Promise) {
+      return found.then(
+        (r) => this.remember(secret, r, now),
+        (error: unknown) => {
+          throw this.options.failure ? this.options.failure(error) : error;
+        },
+      );
+    }
+    return this.remember(secret, found, now);
+  }
+
+  private askVersion(now: number): void {
+    this.askedAt = now;
+    const apply = (version: number | string) => {
       if (version !== this.knownAt) {
         this.known.clear();
         this.knownAt = version;
       }
+      this.confirmedAt = Math.max(this.confirmedAt, now);
+    };
+    let version;
+    try {
+      version = this.store.version();
+    } catch {
+      return; // not confirmed: what is remembered expires after TRUST_MS
     }
-    if (this.known.size >= CACHE_LIMIT) this.known.clear();
-    let record = this.known.get(secret);
-    if (!record) {
-      record = this.store.findByHash(hashOf(secret));
-      if (record && record.revokedAt === null) this.known.set(secret, record);
+    if (!(version instanceof Promise)) return apply(version);
+    this.asking = true;
+    version.then(apply, () => undefined).finally(() => (this.asking = false));
+  }
+
+  /** Remembers a valid token, unless a version reading began after its lookup did (it may predate a revocation). */
+  private remember(secret: string, record: TokenRecord | undefined, asked: number): Principal {
+    if (record && record.revokedAt === null && asked >= this.confirmedAt) {
+      if (this.known.size >= CACHE_LIMIT) this.known.clear();
+      this.known.set(secret, record);
     }
+    return this.principal(record);
+  }
+
+  private principal(record: TokenRecord | undefined): Principal {
     if (
       !record ||
       record.revokedAt !== null ||

@@ -1,72 +1,83 @@
-import type { Database } from 'better-sqlite3';
 import { AppError } from '../domain/app-error';
 import { Code } from '../domain/code';
+import { type SettingsState, type StoredEvent, type Store, StaleStateError } from '../store/port';
 
-/** A write: given the current state it decides, writes, and returns the next state. */
-export type Work<S, T> = (state: S) => { readonly state: S; readonly result: T };
+/** What a write decided: the next state, its answer, the events that record it. */
+export interface Decision<T> {
+  readonly state: SettingsState;
+  readonly result: T;
+  readonly events?: readonly StoredEvent[];
+  /** Also rewrite the store's write-probe row (a write that changes no settings). */
+  readonly probe?: boolean;
+}
 
-interface Job<S> {
-  readonly work: Work<S, unknown>;
+/** A write: given the latest state it decides, without side effects; the writer commits what it decided. */
+export type Work<T> = (state: SettingsState) => Decision<T>;
+
+interface Job {
+  readonly work: Work<unknown>;
   readonly resolve: (value: unknown) => void;
   readonly reject: (reason: unknown) => void;
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: AppError };
 
+/** Decisions taken again at most this often when other writers keep appending first. */
+const MAX_ATTEMPTS = 20;
+
 /**
- * The single writer of a state kept in memory and in SQLite, with group
+ * The one writer of an instance's settings in this process, with group
  * commit: writes submitted in the same turn of the event loop share one
  * transaction (one fsync), yet each keeps its own decision, its own event
  * and its own answer, and none is answered before the commit returned.
  *
- * A write that refuses (throws an AppError other than INTERNAL) must do so
- * before it writes; it fails alone. Anything else thrown rolls the whole
- * batch back and fails every write in it: nothing half-done is acknowledged.
- * Readers see `state` only as of the last commit, never a pending batch.
+ * Decisions are taken against the latest state this process knows; the
+ * store checks at commit that it still is the latest (another replica may
+ * have appended first). When it is not, nothing was written: the writer
+ * reloads the state and decides the whole batch again.
+ *
+ * A write that refuses (throws an AppError other than INTERNAL) fails alone.
+ * Anything else thrown fails every write of its batch, and nothing of the
+ * batch is written. Readers see `state` only as of the last commit.
  */
-export class Writer<S> {
-  private committed: S;
-  private queue: Job<S>[] = [];
+export class Writer {
+  private committed: SettingsState;
+  private queue: Job[] = [];
   private scheduled = false;
-  /** Held back by the gate. */
-  private waiting = false;
+  /** A commit in flight, or held back by the gate: the next batch waits. */
+  private busy = false;
 
   constructor(
-    private readonly db: Database,
-    initial: S,
+    private readonly store: Store,
+    private readonly instanceId: string,
+    initial: SettingsState,
     private readonly options: {
       readonly maxBatch?: number;
-      /**
-       * Writes what a batch leaves behind (e.g. a projection of the state),
-       * once per batch, inside its transaction, when the state changed.
-       */
-      readonly persist?: (state: S) => void;
       /** After each commit: its duration, the writes it held, the states before and after. */
-      readonly onCommit?: (commit: { durationMs: number; writes: number; before: S; after: S }) => void;
+      readonly onCommit?: (commit: { durationMs: number; writes: number; before: SettingsState; after: SettingsState }) => void;
       /** The error every write of a failed commit answers (default AppError.from: INTERNAL). */
       readonly failure?: (thrown: unknown) => AppError;
-      /**
-       * Asked before each commit: undefined to go on, or a promise to wait
-       * for first, writes staying queued (e.g. while the WAL is checkpointed);
-       * when it rejects, every queued write fails with failure(its error).
-       */
-      readonly gate?: () => Promise<void> | undefined;
     } = {},
   ) {
     this.committed = initial;
   }
 
-  /** The state as of the last commit. */
-  get state(): S {
+  /** The state as of the last commit this process made or saw. */
+  get state(): SettingsState {
     return this.committed;
+  }
+
+  /** A state read from the store: kept when it is newer than what this process knows. */
+  observe(state: SettingsState): void {
+    if (state.sequence > this.committed.sequence) this.committed = state;
   }
 
   /** Resolves once every write submitted so far has committed or failed. */
   async drain(): Promise<void> {
-    if (this.queue.length > 0) await this.submit((state) => ({ state, result: undefined }));
+    if (this.queue.length > 0 || this.busy) await this.submit((state) => ({ state, result: undefined })).catch(() => undefined);
   }
 
-  submit<T>(work: Work<S, T>): Promise<T> {
+  submit<T>(work: Work<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
       this.schedule();
@@ -74,7 +85,7 @@ export class Writer<S> {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.waiting) return;
+    if (this.scheduled || this.busy) return;
     this.scheduled = true;
     // setImmediate runs after the poll phase: every request read off the
     // sockets in this turn has queued its write by then.
@@ -83,56 +94,112 @@ export class Writer<S> {
 
   private flush(): void {
     this.scheduled = false;
-    if (this.queue.length === 0) return;
-    const gate = this.options.gate?.();
+    if (this.queue.length === 0 || this.busy) return;
+    const gate = this.store.gate?.();
     if (gate) {
-      this.waiting = true;
+      this.busy = true;
       gate.then(
-        () => {
-          this.waiting = false;
-          this.flush();
-        },
+        () => this.settle(),
         (error: unknown) => {
-          this.waiting = false;
           const failure = this.fail(error);
           for (const job of this.queue.splice(0)) job.reject(failure);
+          this.settle();
         },
       );
       return;
     }
     const batch = this.queue.splice(0, this.options.maxBatch ?? 1000);
-    if (this.queue.length > 0) this.schedule();
+    const done = this.run(batch, this.committed, 1);
+    if (done) {
+      this.busy = true;
+      void done.then(() => this.settle());
+    } else if (this.queue.length > 0) this.schedule();
+  }
 
-    const before = this.committed;
+  private settle(): void {
+    this.busy = false;
+    if (this.queue.length > 0) this.schedule();
+  }
+
+  /**
+   * Decides the batch against `before` and commits it; undefined when that
+   * finished at once (SQLite), else a promise that never rejects.
+   */
+  private run(batch: readonly Job[], before: SettingsState, attempt: number): Promise<void> | undefined {
     let working = before;
     const outcomes: Outcome[] = [];
+    const events: StoredEvent[] = [];
+    let probe = false;
     const started = performance.now();
     try {
-      this.db.transaction(() => {
-        for (const job of batch) {
-          try {
-            const next = job.work(working);
-            working = next.state;
-            outcomes.push({ ok: true, value: next.result });
-          } catch (error) {
-            if (!(error instanceof AppError) || error.code === Code.Internal) throw error;
-            outcomes.push({ ok: false, error });
-          }
+      for (const job of batch) {
+        try {
+          const next = job.work(working);
+          working = next.state;
+          if (next.events) events.push(...next.events);
+          if (next.probe) probe = true;
+          outcomes.push({ ok: true, value: next.result });
+        } catch (error) {
+          if (!(error instanceof AppError) || error.code === Code.Internal) throw error;
+          outcomes.push({ ok: false, error });
         }
-        if (working !== before) this.options.persist?.(working);
-      })();
+      }
     } catch (error) {
-      const failure = this.fail(error);
-      for (const job of batch) job.reject(failure);
-      return;
+      this.rejectAll(batch, error);
+      return undefined;
     }
-    this.committed = working;
-    this.options.onCommit?.({ durationMs: performance.now() - started, writes: batch.length, before, after: working });
-    batch.forEach((job, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) job.resolve(outcome.value);
-      else job.reject(outcome.error);
-    });
+    const finish = () => {
+      if (working.sequence >= this.committed.sequence) this.committed = working;
+      this.options.onCommit?.({ durationMs: performance.now() - started, writes: batch.length, before, after: working });
+      batch.forEach((job, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome.ok) job.resolve(outcome.value);
+        else job.reject(outcome.error);
+      });
+    };
+    // Nothing to write, and nobody else writes: the decision stands as it is.
+    if (events.length === 0 && !probe && !this.store.shared) {
+      finish();
+      return undefined;
+    }
+    const retry = (error: unknown): Promise<void> | undefined => {
+      if (!(error instanceof StaleStateError) || attempt >= MAX_ATTEMPTS) {
+        this.rejectAll(batch, error);
+        return undefined;
+      }
+      const reload = async () => {
+        try {
+          const latest = await this.store.load(this.instanceId);
+          this.committed = latest;
+          await this.run(batch, latest, attempt + 1);
+        } catch (loadError) {
+          this.rejectAll(batch, loadError);
+        }
+      };
+      return reload();
+    };
+    let pending: void | Promise<void>;
+    try {
+      pending = this.store.commit({
+        instanceId: this.instanceId,
+        expectedSequence: before.sequence,
+        events,
+        settings: working.settings !== before.settings ? working.settings : undefined,
+        probeAt: probe ? Date.now() : undefined,
+      });
+    } catch (error) {
+      return retry(error);
+    }
+    if (!pending) {
+      finish();
+      return undefined;
+    }
+    return pending.then(finish, retry);
+  }
+
+  private rejectAll(batch: readonly Job[], thrown: unknown): void {
+    const failure = this.fail(thrown);
+    for (const job of batch) job.reject(failure);
   }
 
   private fail(thrown: unknown): AppError {

@@ -2,8 +2,11 @@ import path from 'node:path';
 import { Tokens } from '../app/tokens';
 import { parseDurationText } from '../config/duration-text';
 import { ROLES, isRole } from '../domain/access';
-import { openDatabase } from '../store/database';
+import { redactUrl } from '../config/config';
 import { type Tightened, secureDataFolder } from '../store/file-modes';
+import type { Store } from '../store/port';
+import { PostgresStore } from '../store/postgres/postgres-store';
+import { SqliteStore } from '../store/sqlite/sqlite-store';
 
 const USAGE = `Usage: npm run -s token -- <command> [options]
 
@@ -16,7 +19,8 @@ Commands:
       Revokes a token at once, also for a server that is running.
 
 Options:
-  --data-dir <dir>   The server's data folder (DATA_DIR, default ./data)
+  --data-dir <dir>        The server's data folder (DATA_DIR, default ./data)
+  --database-url <url>    The server's PostgreSQL database (DATABASE_URL), instead of the data folder
 
 (npm run -s keeps npm's own banner off stdout, so $(npm run -s token -- create ...) is the token.)`;
 
@@ -50,7 +54,21 @@ function parse(argv: readonly string[]): Parsed {
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
 
-function run(argv: readonly string[], now = Date.now()): number {
+/** The store the server uses: PostgreSQL when a database URL is given, else the SQLite file in the data folder. */
+async function openStore(options: Map<string, string>): Promise<Store> {
+  const url = options.get('--database-url') ?? (process.env['DATABASE_URL'] || undefined);
+  if (url !== undefined) {
+    if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`--database-url ${JSON.stringify(redactUrl(url))}: expected a postgres:// URL`);
+    return PostgresStore.open(url, { poolSize: 1 });
+  }
+  const dataDir = path.resolve(options.get('--data-dir') ?? process.env['DATA_DIR'] ?? './data');
+  // The server's folder and files: never created or left broader than the server makes them.
+  const tightened = (t: Tightened) => process.stderr.write(`tightened the mode of ${t.file} from ${t.from} to ${t.to}\n`);
+  secureDataFolder(dataDir, tightened);
+  return SqliteStore.open(path.join(dataDir, 'oidc-settings.db'), { verify: false, onTightened: tightened });
+}
+
+async function run(argv: readonly string[], now = Date.now()): Promise<number> {
   const { command, positional, options } = parse(argv);
   if (options.has('--help') || command === undefined) {
     process.stdout.write(`${USAGE}\n`);
@@ -61,16 +79,12 @@ function run(argv: readonly string[], now = Date.now()): number {
   )[command];
   if (!allowed) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   for (const key of options.keys()) {
-    if (key !== '--data-dir' && !allowed.includes(key)) throw new UsageError(`${command} takes no option ${key}`);
+    if (key !== '--data-dir' && key !== '--database-url' && !allowed.includes(key)) throw new UsageError(`${command} takes no option ${key}`);
   }
 
-  const dataDir = path.resolve(options.get('--data-dir') ?? process.env['DATA_DIR'] ?? './data');
-  // The server's folder and files: never created or left broader than the server makes them.
-  const tightened = (t: Tightened) => process.stderr.write(`tightened the mode of ${t.file} from ${t.from} to ${t.to}\n`);
-  secureDataFolder(dataDir, tightened);
-  const db = openDatabase(path.join(dataDir, 'oidc-settings.db'), { verify: false, onTightened: tightened });
+  const store = await openStore(options);
   try {
-    const tokens = new Tokens(db);
+    const tokens = new Tokens(store.tokens);
     switch (command) {
       case 'create': {
         const role = options.get('--role') ?? '';
@@ -85,13 +99,13 @@ function run(argv: readonly string[], now = Date.now()): number {
           expiresAt = now + Number(d.seconds) * 1000 + Math.floor(d.nanos / 1e6);
         }
         const description = options.get('--description') ?? '';
-        const issued = tokens.issue(role, { expiresAt, description });
+        const issued = await tokens.issue(role, { expiresAt, description });
         process.stderr.write(`created token ${issued.id} (${role}, expires ${iso(expiresAt)})\n`);
         process.stdout.write(`${issued.secret}\n`);
         return 0;
       }
       case 'list': {
-        const rows = tokens.list().map((t) => [t.id, t.role, iso(t.createdAt), iso(t.expiresAt), iso(t.revokedAt), t.description]);
+        const rows = (await tokens.list()).map((t) => [t.id, t.role, iso(t.createdAt), iso(t.expiresAt), iso(t.revokedAt), t.description]);
         const header = ['ID', 'ROLE', 'CREATED', 'EXPIRES', 'REVOKED', 'DESCRIPTION'];
         const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
         for (const row of [header, ...rows]) {
@@ -102,7 +116,7 @@ function run(argv: readonly string[], now = Date.now()): number {
       default: {
         const id = positional[0];
         if (id === undefined || positional.length > 1) throw new UsageError('revoke takes exactly one token id');
-        if (!tokens.revoke(id)) {
+        if (!(await tokens.revoke(id))) {
           process.stderr.write(`no live token with id ${id}\n`);
           return 1;
         }
@@ -111,18 +125,19 @@ function run(argv: readonly string[], now = Date.now()): number {
       }
     }
   } finally {
-    db.close();
+    await store.close();
   }
 }
 
-try {
-  process.exitCode = run(process.argv.slice(2));
-} catch (error) {
-  if (error instanceof UsageError) {
-    process.stderr.write(`${error.message}\n\n${USAGE}\n`);
-    process.exitCode = 2;
-  } else {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  }
-}
+run(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`${error.message}\n\n${USAGE}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -25,6 +25,8 @@ interface Setting<T> {
   /** What a valid value looks like, for the error message. */
   readonly expected: string;
   readonly programs: readonly Program[];
+  /** How a bad value is quoted back (e.g. without its password). */
+  readonly show?: (raw: string) => string;
 }
 
 const port: Setting<number>['parse'] = (raw) => {
@@ -75,6 +77,27 @@ const host: Setting<string>['parse'] = (raw) =>
     : undefined;
 const hostPort: Setting<string>['parse'] = (raw) => (/^[\w.-]+:\d{1,5}$|^\[[\d:a-fA-F]+\]:\d{1,5}$/.test(raw) ? raw : undefined);
 
+/** A PostgreSQL connection URL, as libpq and node-postgres read it. */
+const postgresUrl: Setting<string>['parse'] = (raw) => {
+  try {
+    const url = new URL(raw);
+    return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.pathname.length > 1 ? raw : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** A URL without its password, for logs and messages. */
+export function redactUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (url.password !== '') url.password = '***';
+    return url.toString();
+  } catch {
+    return '(not a URL)';
+  }
+}
+
 const BOTH: readonly Program[] = ['server', 'gateway'];
 const SERVER: readonly Program[] = ['server'];
 const GATEWAY: readonly Program[] = ['gateway'];
@@ -123,6 +146,15 @@ export const SETTINGS = {
     parse: text,
     expected: 'a folder path',
     programs: SERVER,
+  }),
+  databaseUrl: define({
+    env: 'DATABASE_URL',
+    description: 'Store in PostgreSQL instead of SQLite, e.g. postgres://user:password@host:5432/db (replicas share it)',
+    default: '',
+    parse: postgresUrl,
+    expected: 'a postgres:// or postgresql:// URL',
+    programs: SERVER,
+    show: redactUrl,
   }),
   seed: define({
     env: 'SEED_DEFAULTS',
@@ -386,7 +418,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[], prog
     const value = setting.parse(raw);
     if (value === undefined) {
       const source = fromFlag !== undefined ? flag : env[setting.env] !== undefined ? setting.env : 'default';
-      throw new ConfigError(`${setting.env} (${flag}) is ${JSON.stringify(raw)} from ${source}: expected ${setting.expected}`);
+      const shown = setting.show ? setting.show(raw) : raw;
+      throw new ConfigError(`${setting.env} (${flag}) is ${JSON.stringify(shown)} from ${source}: expected ${setting.expected}`);
     }
     values[key] = value;
   }

@@ -17,14 +17,17 @@ export function adminServiceMethods(settings: OidcSettingsService): MethodImpl[]
   // replaces the settings object it was made from.
   let encodedFrom: OidcSettings | undefined;
   let encoded = new Uint8Array();
+  const encode = (current: OidcSettings): Uint8Array => {
+    if (current !== encodedFrom) {
+      encoded = toBinary(GetOIDCSettingsResponseSchema, create(GetOIDCSettingsResponseSchema, { settings: settingsToProto(current) }));
+      encodedFrom = current;
+    }
+    return encoded;
+  };
   return [
     unary(method.getOIDCSettings, () => {
       const current = settings.get();
-      if (current !== encodedFrom) {
-        encoded = toBinary(GetOIDCSettingsResponseSchema, create(GetOIDCSettingsResponseSchema, { settings: settingsToProto(current) }));
-        encodedFrom = current;
-      }
-      return encoded;
+      return current instanceof Promise ? current.then(encode) : encode(current);
     }),
     unary(method.addOIDCSettings, async (request, principal) =>
       create(AddOIDCSettingsResponseSchema, {

@@ -50,8 +50,8 @@ export function requiredPermission(method: DescMethodUnary): string {
 
 export interface DispatcherOptions {
   readonly methods: readonly MethodImpl[];
-  /** The principal behind an `authorization` value; throws UNAUTHENTICATED. */
-  readonly authenticate: (authorization: string | undefined) => Principal;
+  /** The principal behind an `authorization` value (at once when known); throws UNAUTHENTICATED. */
+  readonly authenticate: (authorization: string | undefined) => Principal | Promise<Principal>;
   /** Sees every error answered, e.g. to log INTERNAL ones with their cause. */
   readonly onError?: (error: AppError, request: UnaryRequest) => void;
   /** Added to every result's annotations (e.g. the instance id); the token id is added per call. */
@@ -90,7 +90,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     try {
       const entry = table.get(request.method);
       if (!entry) throw new AppError(Code.Unimplemented, 'RPC-n0t1mp', `unknown method ${request.method}`);
-      const principal = options.authenticate(request.metadata['authorization']);
+      let principal = options.authenticate(request.metadata['authorization']);
+      if (principal instanceof Promise) principal = await principal;
       annotations = annotationsFor(principal.tokenId);
       authorize(principal, entry.permission);
       const { method } = entry.impl;

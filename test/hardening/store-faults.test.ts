@@ -131,11 +131,11 @@ describe('a full disk', () => {
       // Failing checkpoints are logged when they start failing, not every 500 ms.
       await new Promise((r) => setTimeout(r, 1600));
       expect(server.logs.filter((l) => l['msg'] === 'WAL checkpoint failed').length).toBeLessThanOrEqual(1);
-      expect(server.logs.filter((l) => l['msg'] === 'the database cannot be written')).toHaveLength(1);
+      expect(server.logs.filter((l) => l['msg'] === 'the database cannot be used')).toHaveLength(1);
 
       fs.unlinkSync(filler);
       await expectRecovered(server, client, token, acked, 777_777);
-      await server.logLine((l) => l['msg'] === 'the database can be written again');
+      await server.logLine((l) => l['msg'] === 'the database can be used again');
     } finally {
       client.close();
       await server.stop();
@@ -195,7 +195,7 @@ describe('a database file the server may only read', () => {
     try {
       // The seeded access token lifetime: 12 hours.
       await expectUnavailable(server, client, token, 'it is read-only', 43_200);
-      expect(server.logs.filter((l) => l['msg'] === 'the database cannot be written')).toHaveLength(1);
+      expect(server.logs.filter((l) => l['msg'] === 'the database cannot be used')).toHaveLength(1);
     } finally {
       client.close();
       await server.stop();

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config/config';
+import { Tokens } from '../../src/app/tokens';
 import { createLogger } from '../../src/log';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { type RunningServer, startServer } from '../../src/server';
 
 export interface TestServer {
@@ -32,4 +34,18 @@ export async function startTestServer(env: Record<string, string> = {}, dataDir 
     adminToken: fs.readFileSync(config.adminTokenFile, 'utf8').trim(),
     stop: () => server.stop(),
   };
+}
+
+/** A token of a role, issued straight into a server's SQLite database (as the token CLI does). */
+export async function issueToken(
+  dataDir: string,
+  role: 'IAM_OWNER' | 'IAM_OWNER_VIEWER',
+  options: { expiresAt?: number | null } = {},
+): Promise<string> {
+  const store = SqliteStore.open(path.join(dataDir, 'oidc-settings.db'), { verify: false });
+  try {
+    return (await new Tokens(store.tokens).issue(role, options)).secret;
+  } finally {
+    await store.close();
+  }
 }

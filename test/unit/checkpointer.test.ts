@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type CheckpointResult, startCheckpointer } from '../../src/store/checkpointer';
-import { openDatabase } from '../../src/store/database';
-import { WAL_SIZE_LIMIT_BYTES } from '../../src/store/wal-gate';
+import { type CheckpointResult, startCheckpointer } from '../../src/store/sqlite/checkpointer';
+import { openDatabase } from '../../src/store/sqlite/database';
+import { WAL_SIZE_LIMIT_BYTES } from '../../src/store/sqlite/wal-gate';
 
 function fillWal(pages: number) {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'checkpoint-')), 'test.db');

@@ -1,6 +1,7 @@
 import { StoreHealth } from '../../src/app/store-health';
 import { AppError } from '../../src/domain/app-error';
 import { Code } from '../../src/domain/code';
+import { writeFaultCause } from '../../src/store/sqlite/write-fault';
 
 const sqliteError = (code: string) => Object.assign(new Error('database or disk is full'), { code });
 
@@ -14,7 +15,10 @@ describe('StoreHealth', () => {
     probes = 0;
     probeSucceeds = false;
     health = new StoreHealth({
-      databaseFile: '/nonexistent/test.db',
+      fault: (error) => {
+        const cause = writeFaultCause(error, '/nonexistent/test.db');
+        return cause === undefined ? undefined : { id: 'STORE-w7r1t3', message: `the database cannot be written: ${cause}` };
+      },
       probeIntervalMs: 5,
       // As the writer would: a commit that succeeds or fails, and says so.
       probe: () => {

@@ -2,8 +2,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DatabaseOpenError, openDatabase } from '../../src/store/database';
-import { verifyEarly } from '../../src/store/verify-early';
+import { DatabaseOpenError, openDatabase } from '../../src/store/sqlite/database';
+import { verifyEarly } from '../../src/store/sqlite/verify-early';
 
 /** The integrity check that runs on its own thread while the server's modules load. */
 describe('verifyEarly', () => {

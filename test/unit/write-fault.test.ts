@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { writeFaultCause } from '../../src/store/write-fault';
+import { writeFaultCause } from '../../src/store/sqlite/write-fault';
 
 /** SQLite's extended result codes -> the cause a client is told (never a path). */
 describe('writeFaultCause', () => {

@@ -1,135 +1,162 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Database } from 'better-sqlite3';
-import { Writer } from '../../src/app/writer';
+import { type Decision, Writer } from '../../src/app/writer';
 import { AppError } from '../../src/domain/app-error';
 import { Code } from '../../src/domain/code';
-import { openDatabase } from '../../src/store/database';
+import type { SettingsState, Store } from '../../src/store/port';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
+
+const INSTANCE = 'i1';
 
 /** Group commit on a real SQLite file: one transaction per turn, each write its own outcome. */
 describe('Writer', () => {
-  let db: Database;
+  let store: SqliteStore;
   let commits = 0;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'writer-'));
-    db = openDatabase(path.join(dir, 'test.db'));
-    db.exec('CREATE TABLE log (n INTEGER NOT NULL) STRICT');
+    store = SqliteStore.open(path.join(dir, 'test.db'));
+    await store.ensureInstance(() => ({
+      instanceId: INSTANCE,
+      createdAt: 1,
+      events: [],
+      settings: undefined,
+      adminToken: { id: 't', hash: Buffer.alloc(32), role: 'IAM_OWNER', description: '', createdAt: 1, expiresAt: null },
+      beforeCommit: () => undefined,
+    }));
     commits = 0;
-    const transaction = db.transaction.bind(db);
-    db.transaction = ((fn: (...args: unknown[]) => unknown) => {
-      const tx = transaction(fn);
-      return Object.assign((...args: unknown[]) => {
-        const result = tx(...args);
-        commits++;
-        return result;
-      }, tx);
-    }) as typeof db.transaction;
+    const commit = store.commit.bind(store);
+    store.commit = (c) => {
+      commit(c);
+      commits++;
+    };
   });
-  afterEach(() => db.close());
+  afterEach(() => store.close());
 
-  const insert = (n: number) => (state: number) => {
-    db.prepare('INSERT INTO log VALUES (?)').run(n);
-    return { state: state + 1, result: state + 1 };
-  };
-  const rows = () => db.prepare('SELECT n FROM log ORDER BY n').pluck().all();
+  const initial: SettingsState = { sequence: 0n, settings: undefined };
+  /** A write that appends one event carrying n; it answers its sequence. */
+  const append =
+    (n: number) =>
+    (state: SettingsState): Decision<number> => {
+      const sequence = state.sequence + 1n;
+      return {
+        state: { sequence, settings: state.settings },
+        result: Number(sequence),
+        events: [{ instanceId: INSTANCE, sequence, type: 'test', payload: { n }, actor: 'test', createdAt: 1 }],
+      };
+    };
+  const logged = () => store.readEvents(INSTANCE).map((e) => (e.payload as { n: number }).n);
+  /** The store with another gate in front of its commits. */
+  const gated = (gate: () => Promise<void> | undefined): Store => Object.assign(Object.create(store) as Store, { gate });
 
-  it('commits writes of the same turn together, each with its own result, in order', async () => {
-    const writer = new Writer(db, 0);
-    const results = await Promise.all([1, 2, 3, 4, 5].map((n) => writer.submit(insert(n))));
+  it('commits writes of the same turn together, each with its own result and event, in order', async () => {
+    const writer = new Writer(store, INSTANCE, initial);
+    const results = await Promise.all([1, 2, 3, 4, 5].map((n) => writer.submit(append(n))));
     expect(results).toEqual([1, 2, 3, 4, 5]);
     expect(commits).toBe(1);
-    expect(writer.state).toBe(5);
-    expect(rows()).toEqual([1, 2, 3, 4, 5]);
+    expect(writer.state.sequence).toBe(5n);
+    expect(logged()).toEqual([1, 2, 3, 4, 5]);
   });
 
-  it('lets a write refuse alone, before writing', async () => {
-    const writer = new Writer(db, 0);
+  it('lets a write refuse alone', async () => {
+    const writer = new Writer(store, INSTANCE, initial);
     const refuse = () => {
       throw new AppError(Code.NotFound, 'T-1', 'no');
     };
-    const outcomes = await Promise.allSettled([writer.submit(insert(1)), writer.submit(refuse), writer.submit(insert(3))]);
+    const outcomes = await Promise.allSettled([writer.submit(append(1)), writer.submit(refuse), writer.submit(append(3))]);
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect(rows()).toEqual([1, 3]);
-    expect(writer.state).toBe(2);
+    expect(logged()).toEqual([1, 3]);
+    expect(writer.state.sequence).toBe(2n);
   });
 
-  it('rolls the whole batch back on an unexpected failure, answering INTERNAL to all and keeping the state', async () => {
-    const writer = new Writer(db, 0);
+  it('writes nothing of a batch on an unexpected failure, answering INTERNAL to all and keeping the state', async () => {
+    const writer = new Writer(store, INSTANCE, initial);
     const broken = () => {
-      db.prepare('INSERT INTO log VALUES (NULL)').run(); // NOT NULL violation
-      return { state: 99, result: 99 };
+      throw new Error('a bug');
     };
-    const outcomes = await Promise.allSettled([writer.submit(insert(1)), writer.submit(broken), writer.submit(insert(3))]);
+    const outcomes = await Promise.allSettled([writer.submit(append(1)), writer.submit(broken), writer.submit(append(3))]);
     for (const outcome of outcomes) {
       expect(outcome).toMatchObject({ status: 'rejected', reason: { code: Code.Internal } });
     }
-    expect(rows()).toEqual([]);
-    expect(writer.state).toBe(0);
-    expect(await writer.submit(insert(4))).toBe(1);
+    expect(logged()).toEqual([]);
+    expect(writer.state.sequence).toBe(0n);
+    expect(await writer.submit(append(4))).toBe(1);
   });
 
   it('splits very large turns into batches of maxBatch', async () => {
-    const writer = new Writer(db, 0, { maxBatch: 10 });
-    await Promise.all(Array.from({ length: 25 }, (_, i) => writer.submit(insert(i))));
+    const writer = new Writer(store, INSTANCE, initial, { maxBatch: 10 });
+    await Promise.all(Array.from({ length: 25 }, (_, i) => writer.submit(append(i))));
     expect(commits).toBe(3);
-    expect(writer.state).toBe(25);
+    expect(writer.state.sequence).toBe(25n);
   });
 
   it('never shows a pending batch to readers', async () => {
-    const writer = new Writer(db, 0);
-    const pending = writer.submit(insert(1));
-    expect(writer.state).toBe(0);
+    const writer = new Writer(store, INSTANCE, initial);
+    const pending = writer.submit(append(1));
+    expect(writer.state.sequence).toBe(0n);
     await pending;
-    expect(writer.state).toBe(1);
+    expect(writer.state.sequence).toBe(1n);
   });
 
   it('drains: resolves once everything submitted before is done', async () => {
-    const writer = new Writer(db, 0);
-    void writer.submit(insert(1));
-    void writer.submit(insert(2));
+    const writer = new Writer(store, INSTANCE, initial);
+    void writer.submit(append(1));
+    void writer.submit(append(2));
     await writer.drain();
-    expect(rows()).toEqual([1, 2]);
+    expect(logged()).toEqual([1, 2]);
+  });
+
+  it('decides again, against the reloaded state, when another writer appended first', async () => {
+    const mine = new Writer(store, INSTANCE, initial);
+    const other = new Writer(store, INSTANCE, initial);
+    expect(await other.submit(append(1))).toBe(1);
+    // `mine` still believes the log is empty: its commit is refused, nothing is written, it reloads and decides again.
+    expect(await Promise.all([mine.submit(append(2)), mine.submit(append(3))])).toEqual([2, 3]);
+    expect(commits).toBe(2);
+    expect(logged()).toEqual([1, 2, 3]);
+    expect(mine.state.sequence).toBe(3n);
   });
 
   it('holds commits back while its gate is closed, and commits what queued meanwhile in one transaction', async () => {
     let open!: () => void;
     let closed: Promise<void> | undefined = new Promise<void>((resolve) => (open = resolve));
-    const writer = new Writer(db, 0, { gate: () => closed });
-    const first = writer.submit(insert(1));
+    const writer = new Writer(gated(() => closed), INSTANCE, initial);
+    const first = writer.submit(append(1));
     await new Promise((resolve) => setImmediate(resolve));
-    const second = writer.submit(insert(2));
+    const second = writer.submit(append(2));
     await new Promise((resolve) => setImmediate(resolve));
-    expect(rows()).toEqual([]);
+    expect(logged()).toEqual([]);
     closed = undefined;
     open();
     expect(await Promise.all([first, second])).toEqual([1, 2]);
-    expect(rows()).toEqual([1, 2]);
+    expect(logged()).toEqual([1, 2]);
     expect(commits).toBe(1);
   });
 
   it('fails every queued write with failure(error) when the gate rejects, and commits nothing', async () => {
     const fault = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
     let gate: Promise<void> | undefined = Promise.reject(fault);
-    const writer = new Writer(db, 0, {
-      gate: () => gate,
-      failure: (thrown) => new AppError(Code.Unavailable, 'TEST', `unavailable: ${(thrown as Error).message}`),
-    });
-    const outcomes = await Promise.allSettled([writer.submit(insert(1)), writer.submit(insert(2))]);
+    const writer = new Writer(
+      gated(() => gate),
+      INSTANCE,
+      initial,
+      { failure: (thrown) => new AppError(Code.Unavailable, 'TEST', `unavailable: ${(thrown as Error).message}`) },
+    );
+    const outcomes = await Promise.allSettled([writer.submit(append(1)), writer.submit(append(2))]);
     expect(outcomes.map((o) => o.status === 'rejected' && (o.reason as AppError).code)).toEqual([Code.Unavailable, Code.Unavailable]);
-    expect(rows()).toEqual([]);
-    expect(writer.state).toBe(0);
+    expect(logged()).toEqual([]);
+    expect(writer.state.sequence).toBe(0n);
     gate = undefined;
-    expect(await writer.submit(insert(3))).toBe(1);
+    expect(await writer.submit(append(3))).toBe(1);
   });
 
   it('answers a failed commit with failure(error), never with success', async () => {
-    const writer = new Writer(db, 0, {
+    const writer = new Writer(store, INSTANCE, initial, {
       failure: (thrown) => new AppError(Code.Unavailable, 'TEST', String((thrown as { code?: string }).code)),
     });
-    db.exec('CREATE TRIGGER full BEFORE INSERT ON log BEGIN SELECT RAISE(FAIL, \'full\'); END');
-    await expect(writer.submit(insert(1))).rejects.toMatchObject({ code: Code.Unavailable });
-    expect(writer.state).toBe(0);
+    store.db.exec("CREATE TRIGGER full BEFORE INSERT ON events BEGIN SELECT RAISE(FAIL, 'full'); END");
+    await expect(writer.submit(append(1))).rejects.toMatchObject({ code: Code.Unavailable });
+    expect(writer.state.sequence).toBe(0n);
   });
 });

@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
-import type { Duration } from '../domain/duration';
-import type { OidcLifetimes, OidcSettings } from '../domain/oidc-settings';
+import type { Duration } from '../../domain/duration';
+import type { OidcLifetimes, OidcSettings } from '../../domain/oidc-settings';
 
 /** Instances: this service serves one, created at first start. */
 export class InstanceStore {

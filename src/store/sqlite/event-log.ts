@@ -1,18 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-
-/** One entry of the append-only audit trail. */
-export interface StoredEvent {
-  readonly instanceId: string;
-  readonly sequence: bigint;
-  /** e.g. "instance.oidc.settings.changed" */
-  readonly type: string;
-  /** JSON-serialisable; for changes it holds the old and the new values. */
-  readonly payload: unknown;
-  /** The acting token's id, or "system" for what the service did itself. */
-  readonly actor: string;
-  /** Milliseconds since the epoch. */
-  readonly createdAt: number;
-}
+import type { StoredEvent } from '../port';
 
 interface EventRow {
   instance_id: string;
@@ -23,6 +10,7 @@ interface EventRow {
   created_at: number;
 }
 
+/** The append-only audit trail (triggers refuse UPDATE and DELETE). */
 export class EventLog {
   private readonly insert: Statement<[string, number, string, string, string, number]>;
   private readonly last: Statement<[string], number | null>;

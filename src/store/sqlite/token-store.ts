@@ -1,13 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-
-export interface TokenRecord {
-  readonly id: string;
-  readonly role: string;
-  readonly description: string;
-  readonly createdAt: number;
-  readonly expiresAt: number | null;
-  readonly revokedAt: number | null;
-}
+import type { NewToken, TokenRecord } from '../port';
 
 interface TokenRow {
   id: string;
@@ -46,7 +38,7 @@ export class TokenStore {
     this.countAll = db.prepare<[], number>('SELECT COUNT(*) FROM tokens').pluck();
   }
 
-  add(token: Omit<TokenRecord, 'revokedAt'> & { hash: Buffer }): void {
+  add(token: NewToken): void {
     this.insert.run(token.id, token.hash, token.role, token.description, token.createdAt, token.expiresAt);
   }
 

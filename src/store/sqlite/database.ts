@@ -1,25 +1,12 @@
 import fs from 'node:fs';
 import Sqlite, { type Database } from 'better-sqlite3';
-import { type OnTightened, secureDatabaseFiles } from './file-modes';
+import { type OnTightened, secureDatabaseFiles } from '../file-modes';
 import { LATEST_VERSION, MIGRATIONS } from './migrations';
 import { WAL_SIZE_LIMIT_BYTES } from './wal-gate';
 import type { Verdict } from './verify-early';
+import { DatabaseOpenError } from '../port';
 
-/**
- * A database that cannot be used as it is: corrupt, unreadable, not SQLite,
- * or written by a newer version. Start-up stops on it; the file is left as
- * it was, never recreated.
- */
-export class DatabaseOpenError extends Error {
-  override readonly name = 'DatabaseOpenError';
-  constructor(
-    readonly file: string,
-    readonly reason: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`cannot use database ${file}: ${reason}`, options);
-  }
-}
+export { DatabaseOpenError };
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 

@@ -1,0 +1,123 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { Commit, FirstStart, SettingsState, Store, StoreFault, StoredEvent, TokenRepository } from '../port';
+import { StaleStateError } from '../port';
+import { type Checkpointer, type CheckpointFailure, startCheckpointer } from './checkpointer';
+import { type OpenOptions, openDatabase } from './database';
+import { EventLog } from './event-log';
+import { InstanceStore, SettingsProjection } from './settings-store';
+import { TokenStore } from './token-store';
+import { walGate } from './wal-gate';
+import { writeFaultCause } from './write-fault';
+import { WriteProbe } from './write-probe';
+
+/** The error id of a write the storage refused (a full disk, a read-only file). */
+export const STORE_UNWRITABLE_ID = 'STORE-w7r1t3';
+
+export interface SqliteStoreOptions extends OpenOptions {
+  /**
+   * Checkpoint the WAL on a thread of its own and bound it (see wal-gate.ts):
+   * what the server does. Without it, SQLite checkpoints on commit (the CLI).
+   */
+  readonly checkpoints?: {
+    readonly onFailure?: (failure: CheckpointFailure) => void;
+    readonly onRecovery?: () => void;
+  };
+}
+
+/** The SQLite adapter: one file, one writing process. */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite';
+  readonly shared = false;
+  readonly tokens: TokenRepository;
+  readonly gate: (() => Promise<void> | undefined) | undefined;
+  private readonly events: EventLog;
+  private readonly projection: SettingsProjection;
+  private readonly instances: InstanceStore;
+  private readonly probeRow: WriteProbe;
+  private readonly dataVersion: Statement<[], number>;
+  private readonly tokenStore: TokenStore;
+
+  private constructor(
+    /** The connection; for tests and tools that look underneath. */
+    readonly db: Database,
+    readonly location: string,
+    private readonly checkpointer: Checkpointer | undefined,
+  ) {
+    this.events = new EventLog(db);
+    this.projection = new SettingsProjection(db);
+    this.instances = new InstanceStore(db);
+    this.probeRow = new WriteProbe(db);
+    const tokenStore = (this.tokenStore = new TokenStore(db));
+    // data_version changes whenever another connection (the token CLI)
+    // commits; reading it costs a read transaction (~8 µs), so it is read
+    // again when the last reading is a millisecond old.
+    this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+    this.tokens = {
+      add: (token) => tokenStore.add(token),
+      findByHash: (hash) => tokenStore.findByHash(hash),
+      list: () => tokenStore.list(),
+      revoke: (id, at) => tokenStore.revoke(id, at),
+      version: () => this.dataVersion.get()!,
+      recheckMs: 1,
+    };
+    this.gate = checkpointer && walGate(location, checkpointer);
+  }
+
+  static open(file: string, options: SqliteStoreOptions = {}): SqliteStore {
+    const db = openDatabase(file, { ...options, externalCheckpoints: options.checkpoints !== undefined });
+    const checkpointer = options.checkpoints && startCheckpointer(file, options.checkpoints);
+    return new SqliteStore(db, file, checkpointer);
+  }
+
+  get open(): boolean {
+    return this.db.open;
+  }
+
+  ensureInstance(first: () => FirstStart): Promise<{ id: string; created: boolean }> {
+    // The executor's throw becomes the promise's rejection.
+    return new Promise((resolve) => resolve(this.createOnce(first)));
+  }
+
+  private createOnce(first: () => FirstStart): { id: string; created: boolean } {
+    const existing = this.instances.find();
+    if (existing) return { id: existing.id, created: false };
+    const f = first();
+    this.db.transaction(() => {
+      this.instances.create(f.instanceId, f.createdAt);
+      for (const event of f.events) this.events.append(event);
+      if (f.settings) this.projection.put(f.instanceId, f.settings);
+      this.tokenStore.add(f.adminToken);
+      f.beforeCommit();
+    })();
+    return { id: f.instanceId, created: true };
+  }
+
+  load(instanceId: string): SettingsState {
+    return { sequence: this.events.lastSequence(instanceId), settings: this.projection.get(instanceId) };
+  }
+
+  commit(commit: Commit): void {
+    this.db.transaction(() => {
+      if (this.events.lastSequence(commit.instanceId) !== commit.expectedSequence) {
+        throw new StaleStateError(commit.instanceId);
+      }
+      for (const event of commit.events) this.events.append(event);
+      if (commit.settings) this.projection.put(commit.instanceId, commit.settings);
+      if (commit.probeAt !== undefined) this.probeRow.write(commit.probeAt);
+    })();
+  }
+
+  readEvents(instanceId: string, afterSequence = 0n, limit = 1000): StoredEvent[] {
+    return this.events.read(instanceId, afterSequence, limit);
+  }
+
+  fault(error: unknown): StoreFault | undefined {
+    const cause = writeFaultCause(error, this.location);
+    return cause === undefined ? undefined : { id: STORE_UNWRITABLE_ID, message: `the database cannot be written: ${cause}` };
+  }
+
+  async close(): Promise<void> {
+    await this.checkpointer?.stop();
+    if (this.db.open) this.db.close();
+  }
+}
