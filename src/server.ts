@@ -87,6 +87,7 @@ export async function startServer(
     const observeCall = callObserver(logger, metrics);
     const settings = await OidcSettingsService.open(store, instance.id, {
       onCommit: (c) => metrics.committed(c.durationMs / 1000, c.writes, c.events),
+      onConflict: () => metrics.conflicted(),
       health,
     });
     // Whether it can write at all (a read-only file, a full disk) is known before it serves.

@@ -54,6 +54,7 @@ export class OidcSettingsService {
         onCommit?.({ durationMs: c.durationMs, writes: c.writes, events: Number(c.after.sequence - c.before.sequence) });
       },
       failure: this.onReadFailure,
+      onConflict: options.onConflict,
     });
   }
 
@@ -147,6 +148,8 @@ export interface OidcSettingsServiceOptions {
   readonly clock?: () => number;
   /** After each commit: how long it took, how many writes it held, how many events they wrote. */
   readonly onCommit?: (commit: { durationMs: number; writes: number; events: number }) => void;
+  /** A commit met a state another replica had moved on; its writes are decided again. */
+  readonly onConflict?: () => void;
   /** The store's health (see StoreHealth): told of each commit, and makes the error of each failed one. */
   readonly health?: { committed(): void; failed(thrown: unknown): AppError };
 }

@@ -57,6 +57,8 @@ export class Writer {
       readonly onCommit?: (commit: { durationMs: number; writes: number; before: SettingsState; after: SettingsState }) => void;
       /** The error every write of a failed commit answers (default AppError.from: INTERNAL). */
       readonly failure?: (thrown: unknown) => AppError;
+      /** A commit was refused because another writer appended first; the batch is decided again. */
+      readonly onConflict?: () => void;
     } = {},
   ) {
     this.committed = initial;
@@ -167,6 +169,7 @@ export class Writer {
         this.rejectAll(batch, error);
         return undefined;
       }
+      this.options.onConflict?.();
       const reload = async () => {
         try {
           const latest = await this.store.load(this.instanceId);

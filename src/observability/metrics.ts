@@ -21,6 +21,7 @@ export class Metrics {
   private readonly commitLatency: Histogram;
   private readonly batchSize: Histogram;
   private readonly events: Counter;
+  private readonly conflicts: Counter;
   private readonly callChildren = new Map<string, { calls: Counter.Internal; latency: Histogram.Internal<'method' | 'protocol'> }>();
 
   constructor(prefix = 'oidc_settings_') {
@@ -39,15 +40,20 @@ export class Metrics {
       registers: [this.registry],
     });
     this.commitLatency = new Histogram({
-      name: `${prefix}sqlite_commit_duration_seconds`,
-      help: 'Time of one SQLite write transaction (a group commit of concurrent writes), fsync included.',
+      name: `${prefix}store_commit_duration_seconds`,
+      help: 'Time of one write transaction (a group commit of concurrent writes), fsync included, retries after a conflict too.',
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1],
       registers: [this.registry],
     });
     this.batchSize = new Histogram({
-      name: `${prefix}sqlite_commit_writes`,
-      help: 'Writes sharing one SQLite transaction.',
+      name: `${prefix}store_commit_writes`,
+      help: 'Writes sharing one transaction.',
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000],
+      registers: [this.registry],
+    });
+    this.conflicts = new Counter({
+      name: `${prefix}store_commit_conflicts_total`,
+      help: 'Commits refused because another replica appended first; their writes were decided again.',
       registers: [this.registry],
     });
     this.events = new Counter({
@@ -69,6 +75,10 @@ export class Metrics {
     }
     children.calls.inc();
     children.latency.observe(seconds);
+  }
+
+  conflicted(): void {
+    this.conflicts.inc();
   }
 
   committed(seconds: number, writes: number, events: number): void {

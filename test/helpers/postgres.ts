@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
+import type { EventRow } from './write-load';
 
 const execFileAsync = promisify(execFile);
 
@@ -349,4 +350,13 @@ export async function pgQuery<T = Record<string, unknown>>(url: string, sql: str
   } finally {
     await client.end().catch(() => {});
   }
+}
+
+/** The whole event log of a database, as write-load's checks read it. */
+export async function readPostgresEvents(url: string): Promise<EventRow[]> {
+  const rows = await pgQuery<{ instance_id: string; sequence: string; type: string; payload: unknown }>(
+    url,
+    'SELECT instance_id, sequence, type, payload FROM events ORDER BY instance_id, sequence',
+  );
+  return rows.map((r) => ({ instanceId: r.instance_id, sequence: Number(r.sequence), type: r.type, payload: JSON.stringify(r.payload) }));
 }

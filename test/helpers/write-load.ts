@@ -89,7 +89,11 @@ export function readEvents(dataDir: string): EventRow[] {
  * wrote, and each instance's sequences are exactly 1..n: no gap, no duplicate.
  */
 export function expectAllDurable(dataDir: string, acked: readonly Acked[]): void {
-  const rows = readEvents(dataDir);
+  expectLogHolds(readEvents(dataDir), acked);
+}
+
+/** The same checks on an event log read from anywhere (e.g. PostgreSQL). */
+export function expectLogHolds(rows: readonly EventRow[], acked: readonly Acked[]): void {
   const instances = new Map<string, number[]>();
   for (const row of rows) instances.set(row.instanceId, [...(instances.get(row.instanceId) ?? []), row.sequence]);
   // One server, one instance: the acknowledged sequences are that instance's.

@@ -88,9 +88,9 @@ describe('after traffic over every protocol', () => {
       expect(value(`oidc_settings_call_duration_seconds_count{${update},protocol="${protocol}"}`)).toBe(2);
     }
     expect(value('oidc_settings_events_written_total')).toBe(8);
-    expect(value('oidc_settings_sqlite_commit_duration_seconds_count')).toBeGreaterThanOrEqual(1);
+    expect(value('oidc_settings_store_commit_duration_seconds_count')).toBeGreaterThanOrEqual(1);
     // The 8 Updates, and the probe write that checks at start that the database can be written.
-    expect(value('oidc_settings_sqlite_commit_writes_sum')).toBe(9);
+    expect(value('oidc_settings_store_commit_writes_sum')).toBe(9);
     expect(text).toContain('process_resident_memory_bytes');
     expect(text).toContain('nodejs_eventloop_lag_seconds');
   });

@@ -53,13 +53,13 @@ export class PostgresStore implements Store {
     this.tokens = {
       add: (token) => this.addToken(token),
       findByHash: async (hash) => {
-        const { rows } = await this.pool.query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE hash = $1`, [hash]);
+        const { rows } = await this.query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE hash = $1`, [hash]);
         return rows[0] && toToken(rows[0]);
       },
-      list: async () => (await this.pool.query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM tokens ORDER BY created_at, id`)).rows.map(toToken),
+      list: async () => (await this.query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM tokens ORDER BY created_at, id`)).rows.map(toToken),
       revoke: async (id, at) =>
-        (await this.pool.query('UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at, id])).rowCount === 1,
-      version: async () => (await this.pool.query<{ version: string }>('SELECT version FROM token_changes WHERE id = 1')).rows[0]!.version,
+        (await this.query('UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at, id])).rowCount === 1,
+      version: async () => (await this.query<{ version: string }>('SELECT version FROM token_changes WHERE id = 1')).rows[0]!.version,
       // A query, in the background (see Tokens): a revocation reaches every replica within a second.
       recheckMs: 250,
     };
@@ -105,7 +105,7 @@ export class PostgresStore implements Store {
 
   async load(instanceId: string): Promise<SettingsState> {
     // One statement, one snapshot: the log's end and the projection agree.
-    const { rows } = await this.pool.query<SettingsRow & { last: string }>({
+    const { rows } = await this.query<SettingsRow & { last: string }>({
       name: 'load',
       text: `SELECT (SELECT coalesce(max(sequence), 0) FROM events WHERE instance_id = $1) AS last, s.*
              FROM (SELECT 1) AS one LEFT JOIN oidc_settings AS s ON s.instance_id = $1`,
@@ -120,7 +120,7 @@ export class PostgresStore implements Store {
       // Nothing to append: the decision (no change, or a refusal) stands only if the log still ends where it was taken.
       // A data-modifying WITH runs whether or not the query reads it.
       const probe = commit.probeAt === undefined ? '' : `WITH probe AS (${PROBE}) `;
-      const { rows } = await this.pool.query<{ last: string }>({
+      const { rows } = await this.query<{ last: string }>({
         text: `${probe}SELECT coalesce(max(sequence), 0) AS last FROM events WHERE instance_id = $1`,
         values: commit.probeAt === undefined ? [commit.instanceId] : [commit.instanceId, commit.probeAt],
       });
@@ -129,7 +129,7 @@ export class PostgresStore implements Store {
     }
     let appended: number;
     try {
-      const { rows } = await this.pool.query<{ appended: number }>(
+      const { rows } = await this.query<{ appended: number }>(
         appendStatement(commit.instanceId, commit.expectedSequence, commit.events, commit.settings, commit.probeAt),
       );
       appended = rows[0]!.appended;
@@ -141,7 +141,7 @@ export class PostgresStore implements Store {
   }
 
   async readEvents(instanceId: string, afterSequence = 0n, limit = 1000): Promise<StoredEvent[]> {
-    const { rows } = await this.pool.query<EventRow>(
+    const { rows } = await this.query<EventRow>(
       'SELECT * FROM events WHERE instance_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3',
       [instanceId, afterSequence.toString(), limit],
     );
@@ -183,8 +183,29 @@ export class PostgresStore implements Store {
     }
   }
 
+  /**
+   * One statement on a pooled connection. Unlike pool.query, an error of
+   * the statement (a key taken by another replica: expected here) keeps the
+   * connection; only a lost or stuck connection is thrown away.
+   */
+  private async query<R extends pg.QueryResultRow = Record<string, unknown>>(
+    text: string | pg.QueryConfig,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    const client = await this.pool.connect();
+    let lost: Error | undefined;
+    try {
+      return await client.query<R>(text, values);
+    } catch (error) {
+      if (postgresFaultCause(error) !== undefined) lost = error as Error;
+      throw error;
+    } finally {
+      client.release(lost);
+    }
+  }
+
   private async addToken(token: NewToken): Promise<void> {
-    await insertToken(this.pool, token);
+    await this.transaction((client) => insertToken(client, token));
   }
 }
 
@@ -269,7 +290,7 @@ function appendStatement(
   };
 }
 
-async function insertToken(client: pg.Pool | pg.PoolClient, token: NewToken): Promise<void> {
+async function insertToken(client: pg.PoolClient, token: NewToken): Promise<void> {
   await client.query(
     'INSERT INTO tokens (id, hash, role, description, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)',
     [token.id, token.hash, token.role, token.description, token.createdAt, token.expiresAt],
