@@ -2,8 +2,8 @@ import { ConfigError, helpText, loadConfig } from './config/config';
 import { createLogger, flushAndExit } from './log';
 import type * as ServerModule from './server';
 import type { RunningServer } from './server';
-import type * as DatabaseModule from './store/sqlite/database';
 import { DataFolderError } from './store/file-modes';
+import { DatabaseOpenError } from './store/port';
 import { verifyEarly } from './store/sqlite/verify-early';
 
 /** `npm start`: configuration, then the server, then wait for a signal. */
@@ -28,8 +28,6 @@ async function main(): Promise<void> {
   // would load them before main() starts).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { startServer } = require('./server') as typeof ServerModule;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { DatabaseOpenError } = require('./store/sqlite/database') as typeof DatabaseModule;
   const logger = createLogger(config.logLevel);
   // Listen for signals before starting: one that arrives while the server
   // starts stops it as soon as it is up.

@@ -23,8 +23,8 @@ import { Metrics } from './observability/metrics';
 import { SERVICE_VERSION, DESCRIPTOR_SET_PATH, HEALTH_DESCRIPTOR_SET_PATH, WEB_DIST_PATH } from './paths';
 import { StoreHealth } from './app/store-health';
 import { type Tightened, secureDataFolder } from './store/file-modes';
-import type { Store } from './store/port';
-import { PostgresStore } from './store/postgres/postgres-store';
+import { DatabaseOpenError, type Store } from './store/port';
+import { PostgresStore, postgresFaultCause } from './store/postgres/postgres-store';
 import { SqliteStore } from './store/sqlite/sqlite-store';
 import type { Verdict } from './store/sqlite/verify-early';
 
@@ -169,6 +169,9 @@ export async function startServer(
   }
 }
 
+/** How long a replica waits at start for a PostgreSQL database that cannot be reached. */
+const DATABASE_WAIT_MS = 60_000;
+
 /** PostgreSQL when DATABASE_URL is set; else the SQLite file in DATA_DIR, as always. */
 async function openStore(
   config: Config,
@@ -177,11 +180,29 @@ async function openStore(
   tightened: (t: Tightened) => void,
 ): Promise<Store> {
   if (config.databaseUrl !== undefined) {
-    const location = redactUrl(config.databaseUrl);
-    return PostgresStore.open(config.databaseUrl, {
-      onMigration: (m) => logger.info({ migration: m.version, name: m.name, store: location }, 'migrated database'),
-      onConnectionError: (error) => logger.warn({ err: error, store: location }, 'a database connection failed; the pool replaces it'),
-    });
+    const url = config.databaseUrl;
+    const location = redactUrl(url);
+    // Replicas may start before the database does (a compose file, a cluster
+    // restart): wait for it a while, saying so, rather than exit at once.
+    const waitUntil = performance.now() + DATABASE_WAIT_MS;
+    // One line per burst (a restart cuts every connection at once), never the client object.
+    const connectionLost = refusalWarning(logger, 'database connections were lost; the pool replaces them', { store: location }, 10_000, 'lost');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await PostgresStore.open(url, {
+          onMigration: (m) => logger.info({ migration: m.version, name: m.name, store: location }, 'migrated database'),
+          onConnectionError: connectionLost,
+        });
+      } catch (error) {
+        const cause = postgresFaultCause(error);
+        if (cause === undefined) throw error;
+        if (performance.now() >= waitUntil) {
+          throw new DatabaseOpenError(location, `${cause} (waited ${DATABASE_WAIT_MS / 1000} s): ${(error as Error).message}`, { cause: error });
+        }
+        if (attempt === 1 || attempt % 10 === 0) logger.warn({ store: location, cause, attempt }, 'waiting for the database');
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
   }
   const file = config.databaseFile;
   return SqliteStore.open(file, {

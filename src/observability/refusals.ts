@@ -5,7 +5,14 @@ import type { Logger } from '../log';
  * (a connection refused at the cap): logged at once, then at most once per
  * `everyMs` with how many happened meanwhile, so a flood cannot fill the log.
  */
-export function refusalWarning(logger: Logger, message: string, fields: Record<string, unknown>, everyMs = 10_000): () => void {
+export function refusalWarning(
+  logger: Logger,
+  message: string,
+  fields: Record<string, unknown>,
+  everyMs = 10_000,
+  /** The field that says how many happened since the last line. */
+  countField = 'refused',
+): () => void {
   let last = -Infinity;
   let unlogged = 0;
   return () => {
@@ -13,7 +20,7 @@ export function refusalWarning(logger: Logger, message: string, fields: Record<s
     const now = performance.now();
     if (now - last < everyMs) return;
     last = now;
-    logger.warn({ ...fields, refused: unlogged }, message);
+    logger.warn({ ...fields, [countField]: unlogged }, message);
     unlogged = 0;
   };
 }

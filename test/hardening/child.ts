@@ -21,6 +21,8 @@ export interface Child {
   readonly exited: Promise<number | null>;
   /** Resolves with the first log line (already seen or to come) that matches; rejects if the server exits first. */
   logLine(match: (entry: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
+  /** Everything it wrote to stdout and stderr so far. */
+  output(): string;
   stop(): Promise<number | null>;
 }
 
@@ -39,6 +41,7 @@ export async function startServerChild(dataDir: string, options: SpawnOptions = 
     logs: server.logs,
     exited: server.exited,
     logLine: server.logLine,
+    output: server.output,
     stop: () => {
       server.child.kill('SIGTERM');
       return server.exited;

@@ -39,7 +39,11 @@ export function writeLoad(port: number, token: string, concurrency: number, firs
       const access = next++;
       const outcome = await call<{ details: ObjectDetails }>(client, 'UpdateOIDCSettings', lifetimes(access, 60, 60, 60), token);
       if (outcome.ok) acked.push({ sequence: BigInt(outcome.response.details.sequence), access });
-      else failed++;
+      else {
+        failed++;
+        // A server that is down refuses at once: do not spin on it.
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
       for (const waiter of waiters.filter((w) => acked.length >= w.count)) {
         waiters.splice(waiters.indexOf(waiter), 1);
         waiter.resolve();

@@ -73,14 +73,18 @@ export class PostgresStore implements Store {
       max: options.poolSize ?? 10,
       // A database that does not answer fails calls as UNAVAILABLE, not at their deadline.
       connectionTimeoutMillis: 2000,
-      query_timeout: 10_000,
+      query_timeout: 5000,
       idleTimeoutMillis: 30_000,
       keepAlive: true,
       application_name: 'oidc-settings',
     };
     await migrate(config, location, options.onMigration);
     const pool = new pg.Pool(config);
-    pool.on('error', (error) => options.onConnectionError?.(error));
+    // A connection that fails while checked out (the server crashed, the
+    // network dropped) emits 'error' on its client, which would end the
+    // process unheard; its query fails on its own, and the pool drops it.
+    pool.on('connect', (client) => client.on('error', (error) => options.onConnectionError?.(error)));
+    pool.on('error', () => undefined); // idle clients: reported above already
     return new PostgresStore(pool, location);
   }
 
