@@ -72,6 +72,13 @@ function findBinDir(): string | null {
       // not here
     }
   }
+  // Any other version Debian installed (newest first), as `apt-get install postgresql` gives.
+  try {
+    const versions = fs.readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a));
+    for (const version of versions) candidates.push(path.join('/usr/lib/postgresql', version, 'bin'));
+  } catch {
+    // none
+  }
   binDirFound = candidates.find(hasBinaries) ?? null;
   return binDirFound;
 }

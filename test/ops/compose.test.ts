@@ -87,4 +87,37 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(all.volumes)).toContain('oidc-settings-data');
     expect(service.healthcheck?.test.join(' ')).toContain('/readyz');
   });
+
+  describe('the postgres profile', () => {
+    const withPostgres = composeConfig('--profile', 'postgres');
+    const replicas = ['replica-1', 'replica-2'].map((name) => withPostgres.services[name]!);
+    const postgres = withPostgres.services['postgres']!;
+
+    it('runs PostgreSQL and two replicas on it, only in its own profile', () => {
+      for (const svc of [postgres, ...replicas]) expect(svc.profiles).toEqual(['postgres']);
+      const env = postgres.environment;
+      for (const replica of replicas) {
+        const url = new URL(replica.environment['DATABASE_URL']!);
+        expect({ host: url.host, user: url.username, password: url.password, db: url.pathname }).toEqual({
+          host: 'postgres:5432',
+          user: env['POSTGRES_USER'],
+          password: env['POSTGRES_PASSWORD'],
+          db: `/${env['POSTGRES_DB']}`,
+        });
+        expect(replica.command).toEqual(service.command);
+        for (const key of Object.keys(replica.environment)) expect({ key, known: settingFor(key)?.programs.includes('server') }).toEqual({ key, known: true });
+        expect(replica.healthcheck?.test.join(' ')).toContain('/readyz');
+        expect((replica as Service & { depends_on?: unknown }).depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
+      }
+      expect(postgres.healthcheck?.test).toContain('pg_isready');
+    });
+
+    it('gives each replica its own data folder and its own ports', () => {
+      const volumes = replicas.map((r) => r.volumes?.[0]?.split(':')[0]);
+      expect(new Set(volumes).size).toBe(2);
+      const published = replicas.flatMap((r) => r.ports.map((p) => p.published));
+      expect(new Set(published).size).toBe(4);
+      expect(README).toContain('docker compose --profile postgres up -d postgres replica-1 replica-2');
+    });
+  });
 });
