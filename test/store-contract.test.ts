@@ -200,8 +200,16 @@ describe.each(ADAPTERS)('the store contract on $name', (adapter) => {
     });
 
     it('keeps the event log append-only', async () => {
-      await expect(db.exec("UPDATE events SET type = 'x'")).rejects.toThrow(/append-only/);
-      await expect(db.exec('DELETE FROM events')).rejects.toThrow(/append-only/);
+      const refusal = async (sql: string) => {
+        try {
+          await db.exec(sql);
+        } catch (error) {
+          return error instanceof Error ? error.message : String(error);
+        }
+        return 'accepted';
+      };
+      expect(await refusal("UPDATE events SET type = 'x'")).toMatch(/append-only/);
+      expect(await refusal('DELETE FROM events')).toMatch(/append-only/);
       expect(await store.readEvents('inst')).toHaveLength(2);
     });
   });

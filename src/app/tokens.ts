@@ -37,6 +37,7 @@ export class Tokens {
   /** When the last version reading started. */
   private askedAt = -Infinity;
   private asking = false;
+  private readonly clock: () => number;
 
   constructor(
     private readonly store: TokenRepository,
@@ -48,8 +49,6 @@ export class Tokens {
   ) {
     this.clock = options.clock ?? Date.now;
   }
-
-  private readonly clock: () => number;
 
   /** A new token: its secret (shown once) and the record to store (only the secret's SHA-256). */
   mint(role: Role, options: { expiresAt?: number | null; description?: string } = {}): IssuedToken & { record: NewToken } {
