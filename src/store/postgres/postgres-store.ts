@@ -14,6 +14,7 @@ import {
   type TokenRecord,
   type TokenRepository,
 } from '../port';
+import { PROJECTION_COLUMNS, PROJECTION_ON_CONFLICT } from '../projection';
 import { POSTGRES_LATEST_VERSION, POSTGRES_MIGRATIONS } from './migrations';
 
 /** The error id of a call the database could not serve (down, unreachable, out of space). */
@@ -215,10 +216,6 @@ export class PostgresStore implements Store {
 
 const PROBE = 'INSERT INTO write_probe (id, written_at) VALUES (1, $2) ON CONFLICT (id) DO UPDATE SET written_at = excluded.written_at';
 
-const PROJECTION_COLUMNS = `instance_id, access_token_lifetime_seconds, access_token_lifetime_nanos, id_token_lifetime_seconds,
-  id_token_lifetime_nanos, refresh_token_idle_expiration_seconds, refresh_token_idle_expiration_nanos,
-  refresh_token_expiration_seconds, refresh_token_expiration_nanos, sequence, created_at, changed_at`;
-
 /**
  * One statement (so one transaction, and one round trip) that appends the
  * events, only if the log of the instance ends at `expected`, and writes
@@ -266,19 +263,9 @@ function appendStatement(
     );
     const placeholders = Array.from({ length: 11 }, (_, i) => `$${first + i}`).join(', ');
     parts.push(`projected AS (
-      INSERT INTO oidc_settings (${PROJECTION_COLUMNS})
+      INSERT INTO oidc_settings (${PROJECTION_COLUMNS.join(', ')})
       SELECT $1, ${placeholders} WHERE EXISTS (SELECT 1 FROM appended)
-      ON CONFLICT (instance_id) DO UPDATE SET
-        access_token_lifetime_seconds = excluded.access_token_lifetime_seconds,
-        access_token_lifetime_nanos = excluded.access_token_lifetime_nanos,
-        id_token_lifetime_seconds = excluded.id_token_lifetime_seconds,
-        id_token_lifetime_nanos = excluded.id_token_lifetime_nanos,
-        refresh_token_idle_expiration_seconds = excluded.refresh_token_idle_expiration_seconds,
-        refresh_token_idle_expiration_nanos = excluded.refresh_token_idle_expiration_nanos,
-        refresh_token_expiration_seconds = excluded.refresh_token_expiration_seconds,
-        refresh_token_expiration_nanos = excluded.refresh_token_expiration_nanos,
-        sequence = excluded.sequence,
-        changed_at = excluded.changed_at)`);
+      ${PROJECTION_ON_CONFLICT})`);
   }
   if (probeAt !== undefined) {
     values.push(probeAt);

@@ -1,6 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { Duration } from '../../domain/duration';
 import type { OidcLifetimes, OidcSettings } from '../../domain/oidc-settings';
+import { PROJECTION_COLUMNS, PROJECTION_ON_CONFLICT } from '../projection';
 
 /** Instances: this service serves one, created at first start. */
 export class InstanceStore {
@@ -45,19 +46,7 @@ export class SettingsProjection {
 
   constructor(db: Database) {
     this.select = db.prepare('SELECT * FROM oidc_settings WHERE instance_id = ?');
-    this.upsert = db.prepare(`
-      INSERT INTO oidc_settings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (instance_id) DO UPDATE SET
-        access_token_lifetime_seconds = excluded.access_token_lifetime_seconds,
-        access_token_lifetime_nanos = excluded.access_token_lifetime_nanos,
-        id_token_lifetime_seconds = excluded.id_token_lifetime_seconds,
-        id_token_lifetime_nanos = excluded.id_token_lifetime_nanos,
-        refresh_token_idle_expiration_seconds = excluded.refresh_token_idle_expiration_seconds,
-        refresh_token_idle_expiration_nanos = excluded.refresh_token_idle_expiration_nanos,
-        refresh_token_expiration_seconds = excluded.refresh_token_expiration_seconds,
-        refresh_token_expiration_nanos = excluded.refresh_token_expiration_nanos,
-        sequence = excluded.sequence,
-        changed_at = excluded.changed_at`);
+    this.upsert = db.prepare(`INSERT INTO oidc_settings VALUES (${PROJECTION_COLUMNS.map(() => '?').join(', ')}) ${PROJECTION_ON_CONFLICT}`);
   }
 
   get(instanceId: string): OidcSettings | undefined {
