@@ -2,9 +2,12 @@
  * The storage port's contract, run against both adapters (a real SQLite
  * file, a real PostgreSQL 15 cluster), so the two cannot drift.
  */
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { type Commit, DatabaseOpenError, type FirstStart, StaleStateError, type Store, type StoredEvent } from '../src/store/port';
+import { type NewToken, type StoreDump, StoreNotEmptyError, type StoredToken } from '../src/store/port';
+import { InvalidDumpError } from '../src/store/dump';
 import { PostgresStore } from '../src/store/postgres/postgres-store';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store';
 import type { OidcSettings } from '../src/domain/oidc-settings';
@@ -286,6 +289,134 @@ describe.each(ADAPTERS)('the store contract on $name', (adapter) => {
       })();
       expect(store.fault(duplicate)).toBeUndefined();
       expect(store.fault(new Error('a bug'))).toBeUndefined();
+    });
+  });
+});
+
+describe('dump and restore', () => {
+  const opened: Store[] = [];
+  const openFresh = async (adapter: Adapter) => {
+    const db = await adapter.fresh();
+    const store = await db.open();
+    opened.push(store);
+    return { db, store };
+  };
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((s) => s.close()));
+  });
+
+  const newToken = (id: string, fill: number): NewToken => ({
+    id,
+    // Unlike Buffer.alloc(32, n), never the hash of a first start's token.
+    hash: createHash('sha256').update(id).digest(),
+    role: 'IAM_OWNER_VIEWER',
+    description: `token ${id}`,
+    createdAt: 1_700_000_000_000 + fill,
+    expiresAt: fill % 2 === 0 ? 1_800_000_000_000 + fill : null,
+  });
+  const token = (id: string, fill: number, revokedAt: number | null = null): StoredToken => ({ ...newToken(id, fill), revokedAt });
+
+  /**
+   * Two instances (one without settings), a log longer than a restore
+   * batch, payloads that need escaping, tokens live, expiring and revoked.
+   */
+  async function filledStore(adapter: Adapter): Promise<Store> {
+    const { db, store } = await openFresh(adapter);
+    await store.ensureInstance(() => firstStart());
+    const tricky = { old: { accessTokenLifetime: '43200s' }, new: { text: 'é ✓ "quoted" \\ back\nslash \u2028', list: [1, null, true, 1.5, -0.25] } };
+    await commit(store, { instanceId: 'inst', expectedSequence: 2n, events: [event(3n, tricky)], settings: settingsAt(3n, 9n) });
+    const many = Array.from({ length: 2497 }, (_, i) => event(BigInt(4 + i), { n: 4 + i, padding: 'x'.repeat(i % 50) }));
+    await commit(store, { instanceId: 'inst', expectedSequence: 3n, events: many, settings: settingsAt(2500n, 1n, 999_999_999) });
+    await db.exec("INSERT INTO instances (id, created_at) VALUES ('other', 1700000000500)");
+    await commit(store, { instanceId: 'other', expectedSequence: 0n, events: [1n, 2n, 3n].map((n) => event(n, { other: Number(n) }, 'other')) });
+    await store.tokens.add(newToken('viewer', 2));
+    await store.tokens.add(newToken('gone', 3));
+    expect(await store.tokens.revoke('gone', 1_700_000_000_300)).toBe(true);
+    return store;
+  }
+
+  const pairs = ADAPTERS.flatMap((from) => ADAPTERS.map((to) => ({ from, to, name: `${from.name} into ${to.name}` })));
+
+  it.each(pairs)('carries a whole store over, $name: the same load, events, tokens and hashes', async ({ from, to }) => {
+    const source = await filledStore(from);
+    const dump = await source.dump();
+    expect(dump.instances.map((i) => i.id)).toEqual(['inst', 'other']);
+    expect(dump.events).toHaveLength(2503);
+    expect(dump.tokens.map((t) => t.id)).toEqual([`token-${tokenCount}`, 'viewer', 'gone']);
+
+    const { db, store: target } = await openFresh(to);
+    // Another process on the target, as a replica that remembers tokens.
+    const other = await db.open();
+    opened.push(other);
+    const versionBefore = await other.tokens.version();
+    await target.restore(dump);
+
+    for (const id of ['inst', 'other', 'absent']) {
+      expect(await target.load(id)).toEqual(await source.load(id));
+      expect(await target.readEvents(id, 0n, 10_000)).toEqual(await source.readEvents(id, 0n, 10_000));
+    }
+    expect(await target.tokens.list()).toEqual(await source.tokens.list());
+    for (const { hash } of dump.tokens) expect(await target.tokens.findByHash(hash)).toEqual(await source.tokens.findByHash(hash));
+    expect(await target.dump()).toEqual(dump);
+    expect(await other.tokens.version()).not.toEqual(versionBefore);
+
+    // The target goes on where the source stopped.
+    expect(await target.ensureInstance(() => firstStart({}, 'new'))).toEqual({ id: 'inst', created: false });
+    await expect(commit(target, { instanceId: 'inst', expectedSequence: 2499n, events: [event(2500n)] })).rejects.toBeInstanceOf(StaleStateError);
+    await commit(target, { instanceId: 'inst', expectedSequence: 2500n, events: [event(2501n)], settings: settingsAt(2501n, 7n) });
+    expect(await target.load('inst')).toEqual({ sequence: 2501n, settings: settingsAt(2501n, 7n) });
+  });
+
+  it.each(ADAPTERS)('dumps an empty store on $name as empty, and restores it', async (adapter) => {
+    const { store } = await openFresh(adapter);
+    const empty: StoreDump = { instances: [], events: [], settings: [], tokens: [] };
+    expect(await store.dump()).toEqual(empty);
+    await store.restore(empty);
+    expect(await store.dump()).toEqual(empty);
+  });
+
+  const sample: StoreDump = {
+    instances: [{ id: 'inst', createdAt: 1_700_000_000_000 }],
+    events: [event(1n), event(2n)],
+    settings: [{ instanceId: 'inst', settings: settingsAt(2n, 5n) }],
+    tokens: [token('one', 1), token('two', 2, 1_700_000_000_100)],
+  };
+
+  describe.each(ADAPTERS)('restore into $name', (adapter) => {
+    it('refuses a store that holds an instance, writing nothing', async () => {
+      const { store } = await openFresh(adapter);
+      await store.ensureInstance(() => firstStart({}, 'mine'));
+      const before = await store.dump();
+      const refusal = store.restore(sample);
+      await expect(refusal).rejects.toBeInstanceOf(StoreNotEmptyError);
+      await expect(refusal).rejects.toThrow(/is not empty \(it holds 1 instance\(s\), 2 event\(s\), 1 token\(s\)\).*nothing was written/);
+      expect(await store.dump()).toEqual(before);
+    });
+
+    it('refuses a store that holds only a token, writing nothing', async () => {
+      const { store } = await openFresh(adapter);
+      await store.tokens.add(newToken('lone', 9));
+      const before = await store.dump();
+      await expect(store.restore(sample)).rejects.toBeInstanceOf(StoreNotEmptyError);
+      expect(await store.dump()).toEqual(before);
+    });
+
+    it('writes nothing when a row fails halfway (one transaction), and restores into the same store afterwards', async () => {
+      const { store } = await openFresh(adapter);
+      const clash = { ...token('three', 3), hash: sample.tokens[0]!.hash };
+      await expect(store.restore({ ...sample, tokens: [...sample.tokens, clash] })).rejects.toThrow();
+      expect(await store.dump()).toEqual({ instances: [], events: [], settings: [], tokens: [] });
+      await store.restore(sample);
+      expect(await store.dump()).toEqual(sample);
+    });
+
+    it('refuses a dump whose log has a gap or an unknown instance, writing nothing', async () => {
+      const { store } = await openFresh(adapter);
+      await expect(store.restore({ ...sample, events: [event(1n), event(3n)] })).rejects.toThrow(
+        new InvalidDumpError('the log of instance inst goes from sequence 1 to 3'),
+      );
+      await expect(store.restore({ ...sample, events: [event(1n, {}, 'elsewhere')] })).rejects.toBeInstanceOf(InvalidDumpError);
+      expect(await store.dump()).toEqual({ instances: [], events: [], settings: [], tokens: [] });
     });
   });
 });

@@ -130,6 +130,17 @@ export interface Store {
   /** Whether it is open (false once closed). */
   readonly open: boolean;
   close(): Promise<void>;
+
+  // -- Moving a store to another database (src/cli/copy-store.ts): see StoreDump. --
+
+  /** Everything the store holds, read in one snapshot. */
+  dump(): StoreDump | Promise<StoreDump>;
+  /**
+   * Writes a dump, all of it in one transaction. Refuses with
+   * StoreNotEmptyError, writing nothing, when the store already holds an
+   * instance, an event or a token.
+   */
+  restore(dump: StoreDump): Promise<void>;
 }
 
 /**
@@ -146,5 +157,55 @@ export class DatabaseOpenError extends Error {
     options?: { cause?: unknown },
   ) {
     super(`cannot use database ${file}: ${reason}`, options);
+  }
+}
+
+// -- Dump and restore: what a store holds, as one value to move elsewhere. --
+
+export interface StoredInstance {
+  readonly id: string;
+  readonly createdAt: number;
+}
+
+/** A token as stored: with the SHA-256 of its secret, so the secret keeps working where it is restored. */
+export type StoredToken = TokenRecord & { readonly hash: Buffer };
+
+/** The projection of one instance. */
+export interface InstanceSettings {
+  readonly instanceId: string;
+  readonly settings: OidcSettings;
+}
+
+/**
+ * A whole store, in an order both adapters give alike (see store/dump.ts):
+ * instances by id; events by instance in that order, then by sequence (all
+ * of them, 1…n per instance); settings by instance; tokens by creation time,
+ * then id. Not the write probe, which holds nothing worth moving.
+ */
+export interface StoreDump {
+  readonly instances: readonly StoredInstance[];
+  readonly events: readonly StoredEvent[];
+  readonly settings: readonly InstanceSettings[];
+  readonly tokens: readonly StoredToken[];
+}
+
+/** What a store already held when a dump was to be restored into it. */
+export interface HeldRows {
+  readonly instances: number;
+  readonly events: number;
+  readonly tokens: number;
+}
+
+/** Restore refused: the target is not empty, and was left as it was. `location` never holds a password. */
+export class StoreNotEmptyError extends Error {
+  override readonly name = 'StoreNotEmptyError';
+  constructor(
+    readonly location: string,
+    readonly held: HeldRows,
+  ) {
+    super(
+      `${location} is not empty (it holds ${held.instances} instance(s), ${held.events} event(s), ${held.tokens} token(s)): ` +
+        'a dump is restored only into an empty database; nothing was written',
+    );
   }
 }

@@ -16,6 +16,8 @@ import {
 } from '../port';
 import { PROJECTION_COLUMNS, PROJECTION_ON_CONFLICT } from '../projection';
 import { POSTGRES_LATEST_VERSION, POSTGRES_MIGRATIONS } from './migrations';
+import { type HeldRows, type InstanceSettings, type StoreDump, StoreNotEmptyError } from '../port';
+import { checkDump, instanceOrder, tokenOrder } from '../dump';
 
 /** The error id of a call the database could not serve (down, unreachable, out of space). */
 export const STORE_UNAVAILABLE_ID = 'STORE-pg0ff1';
@@ -211,6 +213,47 @@ export class PostgresStore implements Store {
 
   private async addToken(token: NewToken): Promise<void> {
     await this.transaction((client) => insertToken(client, token));
+  }
+
+  // -- Moving a store (src/cli/copy-store.ts): dump and restore, as the port describes them. --
+
+  async dump(): Promise<StoreDump> {
+    return this.transaction(async (client) => {
+      // Every read below sees the one snapshot taken at the first.
+      await client.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      const instances = (await client.query<{ id: string; created_at: string }>('SELECT id, created_at FROM instances')).rows
+        .map((row) => ({ id: row.id, createdAt: Number(row.created_at) }))
+        .sort(instanceOrder);
+      const events: StoredEvent[] = [];
+      const settings: InstanceSettings[] = [];
+      for (const { id } of instances) {
+        const log = await client.query<EventRow>('SELECT * FROM events WHERE instance_id = $1 ORDER BY sequence', [id]);
+        for (const row of log.rows) events.push(toStoredEvent(row));
+        const projection = await client.query<SettingsRow>('SELECT * FROM oidc_settings WHERE instance_id = $1', [id]);
+        if (projection.rows[0]) settings.push({ instanceId: id, settings: toSettings(projection.rows[0]) });
+      }
+      const tokens = (await client.query<TokenRow & { hash: Buffer }>(`SELECT ${TOKEN_COLUMNS}, hash FROM tokens`)).rows
+        .map((row) => ({ ...toToken(row), hash: row.hash }))
+        .sort(tokenOrder);
+      return { instances, events, settings, tokens };
+    });
+  }
+
+  async restore(dump: StoreDump): Promise<void> {
+    checkDump(dump);
+    await this.transaction(async (client) => {
+      // A replica starting meanwhile waits in ensureInstance and then finds the restored instance;
+      // the table locks keep any other writer (the token CLI) out until the commit.
+      await client.query('SELECT pg_advisory_xact_lock($1)', [SETUP_LOCK]);
+      await client.query('LOCK TABLE instances, events, oidc_settings, tokens IN EXCLUSIVE MODE');
+      const { rows } = await client.query<HeldRows>(
+        `SELECT (SELECT count(*) FROM instances)::int AS instances, (SELECT count(*) FROM events)::int AS events,
+                (SELECT count(*) FROM tokens)::int AS tokens`,
+      );
+      const held = rows[0]!;
+      if (held.instances + held.events + held.tokens > 0) throw new StoreNotEmptyError(this.location, held);
+      await restoreRows(client, dump);
+    });
   }
 }
 
@@ -420,3 +463,74 @@ const toToken = (row: TokenRow): TokenRecord => ({
   expiresAt: row.expires_at === null ? null : Number(row.expires_at),
   revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
 });
+
+// -- Restore: the rows of a dump, a batch of events per statement. --
+
+/** Events per INSERT: 1000 rows of arrays keep a statement well under a megabyte for ordinary payloads. */
+const RESTORE_BATCH = 1000;
+
+const toStoredEvent = (row: EventRow): StoredEvent => ({
+  instanceId: row.instance_id,
+  sequence: BigInt(row.sequence),
+  type: row.type,
+  payload: row.payload,
+  actor: row.actor,
+  createdAt: Number(row.created_at),
+});
+
+/** Writes every row of a dump on `client`, inside the caller's transaction. */
+async function restoreRows(client: pg.PoolClient, dump: StoreDump): Promise<void> {
+  await client.query('INSERT INTO instances (id, created_at) SELECT * FROM unnest($1::text[], $2::bigint[])', [
+    dump.instances.map((i) => i.id),
+    dump.instances.map((i) => i.createdAt),
+  ]);
+  for (let start = 0; start < dump.events.length; start += RESTORE_BATCH) {
+    const batch = dump.events.slice(start, start + RESTORE_BATCH);
+    await client.query({
+      name: 'restore-events',
+      text: `INSERT INTO events (instance_id, sequence, type, payload, actor, created_at)
+             SELECT u.instance_id, u.sequence, u.type, u.payload::jsonb, u.actor, u.created_at
+             FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+               AS u (instance_id, sequence, type, payload, actor, created_at)`,
+      values: [
+        batch.map((e) => e.instanceId),
+        batch.map((e) => e.sequence.toString()),
+        batch.map((e) => e.type),
+        batch.map((e) => JSON.stringify(e.payload)),
+        batch.map((e) => e.actor),
+        batch.map((e) => e.createdAt),
+      ],
+    });
+  }
+  for (const { instanceId, settings } of dump.settings) {
+    const l = settings.lifetimes;
+    await client.query(`INSERT INTO oidc_settings (${PROJECTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, [
+      instanceId,
+      l.accessTokenLifetime.seconds.toString(),
+      l.accessTokenLifetime.nanos,
+      l.idTokenLifetime.seconds.toString(),
+      l.idTokenLifetime.nanos,
+      l.refreshTokenIdleExpiration.seconds.toString(),
+      l.refreshTokenIdleExpiration.nanos,
+      l.refreshTokenExpiration.seconds.toString(),
+      l.refreshTokenExpiration.nanos,
+      settings.details.sequence.toString(),
+      settings.details.creationDate,
+      settings.details.changeDate,
+    ]);
+  }
+  // One statement: the tokens_changed trigger bumps token_changes once, as for any other change of tokens.
+  await client.query(
+    `INSERT INTO tokens (id, hash, role, description, created_at, expires_at, revoked_at)
+     SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[])`,
+    [
+      dump.tokens.map((t) => t.id),
+      dump.tokens.map((t) => t.hash),
+      dump.tokens.map((t) => t.role),
+      dump.tokens.map((t) => t.description),
+      dump.tokens.map((t) => t.createdAt),
+      dump.tokens.map((t) => t.expiresAt),
+      dump.tokens.map((t) => t.revokedAt),
+    ],
+  );
+}

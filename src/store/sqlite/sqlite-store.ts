@@ -9,6 +9,9 @@ import { TokenStore } from './token-store';
 import { walGate } from './wal-gate';
 import { writeFaultCause } from './write-fault';
 import { WriteProbe } from './write-probe';
+import type { StoreDump } from '../port';
+import { StoreNotEmptyError } from '../port';
+import { checkDump, instanceOrder, tokenOrder } from '../dump';
 
 /** The error id of a write the storage refused (a full disk, a read-only file). */
 export const STORE_UNWRITABLE_ID = 'STORE-w7r1t3';
@@ -120,4 +123,72 @@ export class SqliteStore implements Store {
     await this.checkpointer?.stop();
     if (this.db.open) this.db.close();
   }
+
+  // -- Moving a store (src/cli/copy-store.ts): dump and restore, as the port describes them. --
+
+  dump(): StoreDump {
+    // One read transaction: one snapshot.
+    return this.db.transaction((): StoreDump => {
+      const instances = this.db
+        .prepare<[], { id: string; created_at: number }>('SELECT id, created_at FROM instances')
+        .all()
+        .map((row) => ({ id: row.id, createdAt: row.created_at }))
+        .sort(instanceOrder);
+      const tokens = this.db
+        .prepare<[], StoredTokenRow>('SELECT id, hash, role, description, created_at, expires_at, revoked_at FROM tokens')
+        .all()
+        .map((row) => ({
+          id: row.id,
+          hash: row.hash,
+          role: row.role,
+          description: row.description,
+          createdAt: row.created_at,
+          expiresAt: row.expires_at,
+          revokedAt: row.revoked_at,
+        }))
+        .sort(tokenOrder);
+      return {
+        instances,
+        events: instances.flatMap((i) => this.events.read(i.id, 0n, Number.MAX_SAFE_INTEGER)),
+        settings: instances.flatMap((i) => {
+          const settings = this.projection.get(i.id);
+          return settings ? [{ instanceId: i.id, settings }] : [];
+        }),
+        tokens,
+      };
+    })();
+  }
+
+  restore(dump: StoreDump): Promise<void> {
+    // The executor's throw becomes the promise's rejection.
+    return new Promise((resolve) => {
+      checkDump(dump);
+      // IMMEDIATE: the emptiness check and the writes see no other writer in between.
+      this.db.transaction(() => {
+        const [instances, events, tokens] = this.db
+          .prepare<[], [number, number, number]>('SELECT (SELECT count(*) FROM instances), (SELECT count(*) FROM events), (SELECT count(*) FROM tokens)')
+          .raw()
+          .get()!;
+        if (instances + events + tokens > 0) throw new StoreNotEmptyError(this.location, { instances, events, tokens });
+        for (const instance of dump.instances) this.instances.create(instance.id, instance.createdAt);
+        for (const event of dump.events) this.events.append(event);
+        for (const { instanceId, settings } of dump.settings) this.projection.put(instanceId, settings);
+        for (const token of dump.tokens) {
+          this.tokenStore.add(token);
+          if (token.revokedAt !== null) this.tokenStore.revoke(token.id, token.revokedAt);
+        }
+      }).immediate();
+      resolve();
+    });
+  }
+}
+
+interface StoredTokenRow {
+  id: string;
+  hash: Buffer;
+  role: string;
+  description: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
 }
