@@ -4,6 +4,10 @@ import type { OidcSettings } from '../../domain/oidc-settings';
 import {
   type Commit,
   DatabaseOpenError,
+  type HeldRows,
+  type InstanceSettings,
+  type StoreDump,
+  StoreNotEmptyError,
   type FirstStart,
   type NewToken,
   type SettingsState,
@@ -16,7 +20,6 @@ import {
 } from '../port';
 import { PROJECTION_COLUMNS, PROJECTION_ON_CONFLICT } from '../projection';
 import { POSTGRES_LATEST_VERSION, POSTGRES_MIGRATIONS } from './migrations';
-import { type HeldRows, type InstanceSettings, type StoreDump, StoreNotEmptyError } from '../port';
 import { checkDump, instanceOrder, tokenOrder } from '../dump';
 
 /** The error id of a call the database could not serve (down, unreachable, out of space). */
@@ -504,7 +507,7 @@ async function restoreRows(client: pg.PoolClient, dump: StoreDump): Promise<void
   }
   for (const { instanceId, settings } of dump.settings) {
     const l = settings.lifetimes;
-    await client.query(`INSERT INTO oidc_settings (${PROJECTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, [
+    await client.query(`INSERT INTO oidc_settings (${PROJECTION_COLUMNS.join(', ')}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, [
       instanceId,
       l.accessTokenLifetime.seconds.toString(),
       l.accessTokenLifetime.nanos,

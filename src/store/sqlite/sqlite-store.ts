@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
-import type { Commit, FirstStart, SettingsState, Store, StoreFault, StoredEvent, TokenRepository } from '../port';
-import { StaleStateError } from '../port';
+import type { Commit, FirstStart, SettingsState, Store, StoreDump, StoreFault, StoredEvent, TokenRepository } from '../port';
+import { StaleStateError, StoreNotEmptyError } from '../port';
 import { type Checkpointer, type CheckpointFailure, startCheckpointer } from './checkpointer';
 import { type OpenOptions, openDatabase } from './database';
 import { EventLog } from './event-log';
@@ -9,8 +9,6 @@ import { TokenStore } from './token-store';
 import { walGate } from './wal-gate';
 import { writeFaultCause } from './write-fault';
 import { WriteProbe } from './write-probe';
-import type { StoreDump } from '../port';
-import { StoreNotEmptyError } from '../port';
 import { checkDump, instanceOrder, tokenOrder } from '../dump';
 
 /** The error id of a write the storage refused (a full disk, a read-only file). */
