@@ -36,7 +36,8 @@ export class OidcSettingsService {
   private readonly clock: () => number;
   /** The read the calls of this turn wait for (shared stores only); see fresh(). */
   private nextRead: Promise<SettingsState> | undefined;
-  private readonly onReadFailure: ((thrown: unknown) => AppError) | undefined;
+  /** The error a call answers when the store failed it (UNAVAILABLE for a fault of the storage). */
+  private readonly storeFailure: ((thrown: unknown) => AppError) | undefined;
 
   private constructor(
     private readonly store: Store,
@@ -47,13 +48,13 @@ export class OidcSettingsService {
     this.clock = options.clock ?? Date.now;
     const onCommit = options.onCommit;
     const health = options.health;
-    this.onReadFailure = health && ((thrown) => health.failed(thrown));
+    this.storeFailure = health && ((thrown) => health.failed(thrown));
     this.writer = new Writer(store, instanceId, initial, {
       onCommit: (c) => {
         health?.committed();
         onCommit?.({ durationMs: c.durationMs, writes: c.writes, events: Number(c.after.sequence - c.before.sequence) });
       },
-      failure: this.onReadFailure,
+      failure: this.storeFailure,
       onConflict: options.onConflict,
     });
   }
@@ -110,7 +111,7 @@ export class OidcSettingsService {
         // The same settings object while nothing changed: the RPC layer keeps its encoding.
         return latest.sequence === this.writer.state.sequence ? this.writer.state : latest;
       } catch (error) {
-        throw this.onReadFailure ? this.onReadFailure(error) : error;
+        throw this.storeFailure ? this.storeFailure(error) : error;
       }
     });
     return this.nextRead;
