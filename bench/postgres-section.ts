@@ -17,6 +17,11 @@ import { storeCounters } from './lib/store-counters';
 
 const ms = (n: number) => n.toFixed(2);
 
+/** What PostgreSQL's own log has grown by: a statement that fails (a commit losing on the primary key) is logged as an ERROR with its text. */
+function serverLogCounters(text: string): Record<string, number> {
+  return { serverLogErrors: text.match(/^\S+ \S+ \S+ \[\d+\] ERROR: /gm)?.length ?? 0, serverLogBytes: Buffer.byteLength(text) };
+}
+
 export async function measurePostgres(ctx: MeasureContext, dataDir: (name: string) => string): Promise<PostgresResults> {
   const started = performance.now();
   const { commit, date } = machineInfo();
@@ -26,7 +31,12 @@ export async function measurePostgres(ctx: MeasureContext, dataDir: (name: strin
   const loops: ReadAfterWriteResult[] = [];
 
   /** Update and Get on a server, or on replicas sharing the load, then the read-after-write loop. */
-  const measureServers = async (tag: string, where: string, servers: readonly OurServer[], more: Pick<PathSpec, 'cpuOf'> = {}) => {
+  const measureServers = async (
+    tag: string,
+    where: string,
+    servers: readonly OurServer[],
+    more: { cpuOf?: PathSpec['cpuOf']; serverLog?: () => string } = {},
+  ) => {
     const [first, ...others] = servers;
     const serves = Object.fromEntries(servers.map((s) => [s.child.name, s.child.pid]));
     const load = (call: 'update' | 'get') => ({
@@ -36,7 +46,7 @@ export async function measurePostgres(ctx: MeasureContext, dataDir: (name: strin
       call,
       token: first!.token,
     });
-    const counters = () => storeCounters(servers.map((s) => s.httpPort));
+    const counters = async () => ({ ...(await storeCounters(servers.map((s) => s.httpPort))), ...(more.serverLog ? serverLogCounters(more.serverLog()) : {}) });
     for (const call of ['update', 'get'] as const) {
       paths.push(
         await measurePath(
@@ -46,7 +56,7 @@ export async function measurePostgres(ctx: MeasureContext, dataDir: (name: strin
             group: group(where),
             load: load(call),
             serves,
-            ...more,
+            cpuOf: more.cpuOf,
             ...(call === 'update' ? { writesTo: first!.eventLog, counters } : {}),
           },
           ctx,
@@ -79,18 +89,19 @@ export async function measurePostgres(ctx: MeasureContext, dataDir: (name: strin
   try {
     const server = await postgresInfo(cluster.url());
     const cpuOf = { postgres: postgresCpu(cluster) };
+    const serverLog = () => cluster.log();
     log(`  PostgreSQL ${server.version}: ${Object.entries(server.settings).map(([name, value]) => `${name}=${value}`).join(', ')}`);
 
     log('PostgreSQL, 1 replica, on a fresh database');
     const one = await startServer('replica', dataDir('pg-one'), { databaseUrl: await cluster.createDatabase('bench_one') });
-    await measureServers('pg1', 'PostgreSQL, 1 replica', [one], { cpuOf });
+    await measureServers('pg1', 'PostgreSQL, 1 replica', [one], { cpuOf, serverLog });
     await one.child.stop();
 
     log('PostgreSQL, 2 replicas, on another fresh database');
     const twoUrl = await cluster.createDatabase('bench_two');
     const a = await startServer('replica A', dataDir('pg-two-a'), { databaseUrl: twoUrl });
     const b = await startServer('replica B', dataDir('pg-two-b'), { databaseUrl: twoUrl, token: a.token });
-    await measureServers('pg2', 'PostgreSQL, 2 replicas', [a, b], { cpuOf });
+    await measureServers('pg2', 'PostgreSQL, 2 replicas', [a, b], { cpuOf, serverLog });
     // The pools' connections, still open (idle) after the load: what the two replicas hold on the server.
     const connectionsHeld = await connectionsOf(twoUrl, 'oidc-settings');
     await Promise.all([a.child.stop(), b.child.stop()]);

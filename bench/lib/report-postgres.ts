@@ -30,9 +30,15 @@ function commits(p: PathResult | undefined, run: 'max' | 'half' = 'max') {
     meanCommitMs: (n('commitSeconds') / n('commits')) * 1000,
     conflicts: n('conflicts'),
     conflictsPerUpdate: n('conflicts') / n('events'),
+    /** Of all commit attempts, the share refused (each refusal is followed by a reload and another attempt). */
+    refusedShare: n('conflicts') / (n('commits') + n('conflicts')),
+    /** Statements PostgreSQL logged as failed (absent before the bench counted them). */
+    serverLogErrors: c['serverLogErrors'],
+    serverLogKb: c['serverLogBytes'] === undefined ? undefined : c['serverLogBytes'] / 1024,
   };
 }
 
+const percent = (share: number) => (Number.isFinite(share) ? `${(share * 100).toFixed(0)} %` : 'n/a');
 const spread = (s: { p50Ms: number; p99Ms: number }) => `${ms(s.p50Ms)} / ${ms(s.p99Ms)}`;
 
 /** The PostgreSQL section of BENCHMARKS.md. `main`: the date and commit of the rest of the report. */
@@ -55,8 +61,10 @@ export function postgresMarkdown(pg: PostgresResults, main: { readonly date: str
       `Each replica is the built server with DATABASE_URL and a data folder of its own; after the 2-replica runs their pools held ${num(pg.connectionsHeld)} connections.`,
     '',
     '**Indicative only.** On these 2 cores the PostgreSQL server, the replicas, the load generators and this orchestrator share one machine and take CPU from one another ' +
-      '(the CPU column shows the split). Two replicas have no more CPU than one here, so the 2-replica rows show what sharing one database costs, not how replicas scale; ' +
-      'on separate machines a network round trip would lengthen every query, and each replica would have cores of its own.',
+      '(the CPU column shows the split), and run-to-run differences of ±20 % or more are common here. Two replicas share the same two cores as one: a replica\'s event loop ' +
+      'keeps at most about one core busy, so two can use more of the machine, but they compete with PostgreSQL and the load generators for it. ' +
+      'So the 2-replica rows show what sharing one database costs, not how replicas scale; on separate machines a network round trip would lengthen every query, ' +
+      'and each replica would have cores of its own.',
     '',
     'Same load and checks as the SQLite rows above: h2load with 10 connections × 10 streams in all; with 2 replicas one h2load per replica (5 connections × 10 streams each) at the same time, ' +
       'req/s being the calls of both over the longer of the two runs and p50/p99 taken over the calls of both. Every Update carries a value never sent before, ' +
@@ -84,14 +92,14 @@ export function postgresMarkdown(pg: PostgresResults, main: { readonly date: str
       'commits that succeeded (`oidc_settings_store_commit_duration_seconds_count`), the writes they carried, their mean duration, ' +
       'and the commits refused because the other replica had appended first (`oidc_settings_store_commit_conflicts_total`), whose writes were decided again.',
     '',
-    '| path | run | Updates | commits | writes per commit | mean commit ms | conflicts | conflicts per Update |',
-    '|---|---|---:|---:|---:|---:|---:|---:|',
+    '| path | run | Updates | commits | writes per commit | mean commit ms | conflicts | conflicts per Update | refused, of all commit attempts |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
   );
   for (const p of pg.paths.filter((path) => path.counters)) {
     for (const run of ['max', 'half'] as const) {
       const c = commits(p, run);
       if (!c) continue;
-      const cells = [num(c.updates), num(c.commits), num(c.writesPerCommit, 1), ms(c.meanCommitMs), num(c.conflicts), num(c.conflictsPerUpdate, 3)];
+      const cells = [num(c.updates), num(c.commits), num(c.writesPerCommit, 1), ms(c.meanCommitMs), num(c.conflicts), num(c.conflictsPerUpdate, 3), percent(c.refusedShare)];
       lines.push(`| ${p.label} | ${run === 'max' ? 'maximum' : 'half'} | ${cells.join(' | ')} |`);
     }
   }
@@ -126,10 +134,16 @@ export function postgresMarkdown(pg: PostgresResults, main: { readonly date: str
       `(${ms(twoLoop?.get.p50Ms)} ms on the other replica, right after an Update there) against ${ms(sqliteLoop?.get.p50Ms)} ms on SQLite.`,
     '- **Conflicts between replicas.** Both replicas append to one log. A commit appends only if the log still ends at the sequence its batch was decided on ' +
       '(the (instance, sequence) primary key behind it); the replica that lost writes nothing, reloads the state (one more query) and decides its batch again. ' +
-      `With 2 replicas at maximum throughput: ${num(twoCommits?.conflicts)} conflicts for ${num(twoCommits?.updates)} Updates (${num(twoCommits?.conflictsPerUpdate, 3)} per Update), ` +
-      `${num(twoCommits?.writesPerCommit, 1)} writes per commit, ${ms(twoCommits?.meanCommitMs)} ms per commit on average; ` +
-      `at half that load ${num(twoHalf?.conflictsPerUpdate, 3)} per Update with ${num(twoHalf?.writesPerCommit, 1)} writes per commit. ` +
-      'What decides the rate is how often the replicas\' commits interleave: a lighter load makes smaller batches and so more commits per Update, each a chance to find the log moved.',
+      `With 2 replicas at maximum throughput: ${num(twoCommits?.conflicts)} conflicts for ${num(twoCommits?.updates)} Updates (${num(twoCommits?.conflictsPerUpdate, 3)} per Update, ` +
+      `${percent(twoCommits?.refusedShare ?? NaN)} of all commit attempts refused), ${num(twoCommits?.writesPerCommit, 1)} writes per commit, ${ms(twoCommits?.meanCommitMs)} ms per commit on average; ` +
+      `at half that load ${num(twoHalf?.conflictsPerUpdate, 3)} per Update (${percent(twoHalf?.refusedShare ?? NaN)} of attempts) with ${num(twoHalf?.writesPerCommit, 1)} writes per commit. ` +
+      'Per Update the rate looks small because a batch carries many writes; per commit it is not: a replica decides its next batch on the last state it knows, ' +
+      'and whenever the other replica committed since, that state is stale. A lighter load makes smaller batches and so more commits per Update, each a chance to find the log moved. ' +
+      'A refused commit costs the attempt itself (when both replicas insert the same sequence, the later one waits for the earlier one\'s commit and then fails on the primary key, ' +
+      'which PostgreSQL logs as an ERROR with the statement), one query to reload, and the batch\'s wait' +
+      (twoCommits?.serverLogErrors === undefined
+        ? '.'
+        : `: in that run ${num(twoCommits.serverLogErrors)} of the ${num(twoCommits.conflicts)} conflicts failed on the primary key, and PostgreSQL's log grew by ${num(twoCommits.serverLogKb)} KB.`),
     '',
   );
   return lines;
