@@ -113,6 +113,7 @@ export async function measurePostgres(ctx: MeasureContext, dataDir: (name: strin
     return {
       date,
       commit,
+      settings: { bench: BENCH, load: LOAD },
       server,
       connectionsHeld,
       paths,

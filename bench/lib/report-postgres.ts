@@ -2,12 +2,15 @@ import type { PathResult } from './measure';
 import type { PostgresInfo } from './postgres';
 import type { ReadAfterWriteResult } from './read-after-write';
 import { failedMark, ms, num, otherLoadCell, ratio, serverCpuCell, times } from './report-format';
+import type { BENCH, LOAD } from './settings';
 
 /** What bench/postgres-section.ts measured. */
 export interface PostgresResults {
   /** When and on which commit (the section may run alone, after the rest of the report). */
   readonly date: string;
   readonly commit: string;
+  /** The knobs it ran with (they may differ from the rest of the report's when it ran alone). */
+  readonly settings: { readonly bench: typeof BENCH; readonly load: typeof LOAD };
   readonly server: PostgresInfo;
   /** Connections the two replicas' pools held on the server after their load. */
   readonly connectionsHeld: number;
@@ -51,6 +54,8 @@ export function postgresMarkdown(pg: PostgresResults, main: { readonly date: str
   const twoHalf = commits(byId.get('pg2-grpc-update'), 'half');
   const settings = Object.entries(pg.server.settings).map(([name, value]) => `${name}=${value}`).join(', ');
   const separately = pg.date.slice(0, 10) !== main.date.slice(0, 10) || pg.commit !== main.commit;
+  const s = pg.settings.bench;
+  const h2 = pg.settings.load.h2;
   const failed = [...pg.paths.filter((p) => p.problems.length > 0).map((p) => p.label), ...pg.readAfterWrite.filter((l) => l.problems.length > 0).map((l) => l.label)];
 
   const lines = [
@@ -66,7 +71,8 @@ export function postgresMarkdown(pg: PostgresResults, main: { readonly date: str
       'So the 2-replica rows show what sharing one database costs, not how replicas scale; on separate machines a network round trip would lengthen every query, ' +
       'and each replica would have cores of its own.',
     '',
-    'Same load and checks as the SQLite rows above: h2load with 10 connections × 10 streams in all; with 2 replicas one h2load per replica (5 connections × 10 streams each) at the same time, ' +
+    `Each path: ${s.warmupSeconds} s warm-up, then the maximum-throughput run (${s.seconds} s${s.repeat > 1 ? `, best of ${s.repeat}` : ''}), then a run paced at half of that (${s.pacedSeconds} s). ` +
+      `Same load and checks as the SQLite rows above: h2load with ${h2.clients} connections × ${h2.streams} streams in all; with 2 replicas one h2load per replica (${h2.clients / 2} connections × ${h2.streams} streams each) at the same time, ` +
       'req/s being the calls of both over the longer of the two runs and p50/p99 taken over the calls of both. Every Update carries a value never sent before, ' +
       'so each appends an event: the events appended to the PostgreSQL log must equal the calls answered. The SQLite rows here are the same build on SQLite, measured in this section for the ratios.',
     '',
