@@ -2,8 +2,10 @@
  * `npm run bench`: starts the real server (and a ceiling, a peer and the
  * standalone gateway) as child processes with temporary data folders, loads
  * each path with h2load (gRPC) or wrk (HTTP/1.1) on this machine, checks
- * every call, and writes bench/out/results.json and BENCHMARKS.md. Exits
- * non-zero if any call failed or any check did not hold.
+ * every call, and writes bench/out/results.json and BENCHMARKS.md. Then the
+ * same server as replicas on a throwaway PostgreSQL cluster
+ * (postgres-section.ts; alone: BENCH_ONLY=postgres). Exits non-zero if any
+ * call failed or any check did not hold.
  *
  * Not part of `npm test`: timing belongs here, not in tests.
  */
@@ -17,57 +19,17 @@ import { type Seeded, quickCheckMs, seedEvents } from './lib/events';
 import { machineInfo } from './lib/machine';
 import { type MeasureContext, type PathResult, type PathSpec, measurePath } from './lib/measure';
 import { type BenchResults, type GrowthResults, type ProfileResult, reportMarkdown } from './lib/report';
+import { type OurServer, startServer, stopAll, track } from './lib/our-server';
 import { waitForQuiet } from './lib/proc';
-import { BENCH, LOAD, PATHS, START_FLAGS } from './lib/settings';
+import { postgresAvailable } from './lib/postgres';
+import type { PostgresResults } from './lib/report-postgres';
+import { BENCH, LOAD, PATHS, SECTIONS, START_FLAGS } from './lib/settings';
 import { type StartupTiming, moduleLoadMs, timeStartup } from './lib/startup';
 import { buildShim, ensureTools } from './lib/tools';
+import { measurePostgres } from './postgres-section';
 import { summariseProfile } from './profile-summary';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
-
-/** Every child the bench started, so a failure still stops them all. */
-const children = new Set<NodeChild>();
-
-function track(child: NodeChild): NodeChild {
-  children.add(child);
-  void child.exited.then(() => children.delete(child));
-  return child;
-}
-
-interface OurServer {
-  readonly child: NodeChild;
-  readonly grpcPort: number;
-  readonly httpPort: number;
-  readonly token: string;
-  readonly databaseFile: string;
-  readonly env: Record<string, string>;
-  /** Spawn to the "serving gRPC" log line. */
-  readonly servingMs: number;
-}
-
-function serverEnv(dataDir: string, grpcPort: number, httpPort: number): Record<string, string> {
-  return {
-    GRPC_HOST: '127.0.0.1',
-    GRPC_PORT: String(grpcPort),
-    HTTP_HOST: '127.0.0.1',
-    HTTP_PORT: String(httpPort),
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'info',
-  };
-}
-
-/** The built server (`npm start`'s dist/src/main.js), as its own process. */
-async function startServer(name: string, dataDir: string, nodeFlags: string[] = []): Promise<OurServer> {
-  const [grpcPort, httpPort] = [await freePort(), await freePort()];
-  const env = serverEnv(dataDir, grpcPort, httpPort);
-  const child = track(new NodeChild(name, PATHS.serverMain, { env, nodeFlags: [...START_FLAGS, ...nodeFlags] }));
-  const serving = await child.waitForMsg('serving gRPC');
-  await child.waitForMsg('serving gRPC-Web and REST');
-  child.stopReading();
-  const token = fs.readFileSync(path.join(dataDir, 'admin.pat'), 'utf8').trim();
-  const servingMs = serving.at - child.spawnedAt;
-  return { child, grpcPort, httpPort, token, databaseFile: path.join(dataDir, 'oidc-settings.db'), env, servingMs };
-}
 
 async function startBenchServer(name: string, script: string, args: string[]): Promise<NodeChild> {
   const child = track(new NodeChild(name, path.join(PATHS.benchServers, script), { args }));
@@ -108,106 +70,7 @@ async function main(): Promise<void> {
   log(`disk: ${diskAtStart.fsyncsPerSecond.toFixed(0)} fsyncs/s, p50 ${diskAtStart.p50Ms.toFixed(2)} ms, p99 ${diskAtStart.p99Ms.toFixed(2)} ms`);
 
   try {
-    // --- gRPC (h2load) -------------------------------------------------------
-    const grpcGroup = `gRPC (h2load -c${LOAD.h2.clients} -m${LOAD.h2.streams})`;
-    log('gRPC ceiling: bare grpc-js, constant answers');
-    const ceilingGrpcPort = await freePort();
-    const ceilingGrpc = await startBenchServer('ceiling-grpc', 'ceiling-grpc.js', [String(ceilingGrpcPort)]);
-    const ceilingGrpcPid = { 'ceiling-grpc': ceilingGrpc.pid };
-    await measure({ id: 'ceiling-grpc-update', label: 'ceiling: bare grpc-js Update', group: grpcGroup, load: { kind: 'grpc', port: ceilingGrpcPort, call: 'update' }, serves: ceilingGrpcPid });
-    await measure({ id: 'ceiling-grpc-get', label: 'ceiling: bare grpc-js Get', group: grpcGroup, load: { kind: 'grpc', port: ceilingGrpcPort, call: 'get' }, serves: ceilingGrpcPid });
-    await ceilingGrpc.stop();
-
-    log('our server: gRPC');
-    const ours = await startServer('server', dataDir('server'));
-    const oursPid = { server: ours.child.pid };
-    await measure({
-      id: 'grpc-update',
-      label: 'ours: gRPC Update (durable)',
-      group: grpcGroup,
-      load: { kind: 'grpc', port: ours.grpcPort, call: 'update', token: ours.token },
-      serves: oursPid,
-      writesTo: ours.databaseFile,
-      ceiling: 'ceiling-grpc-update',
-      peer: 'peer-grpc-update',
-    });
-    await measure({
-      id: 'grpc-get',
-      label: 'ours: gRPC Get',
-      group: grpcGroup,
-      load: { kind: 'grpc', port: ours.grpcPort, call: 'get', token: ours.token },
-      serves: oursPid,
-      ceiling: 'ceiling-grpc-get',
-      peer: 'peer-grpc-get',
-    });
-
-    log('peer: connect-node over the same core');
-    const [peerHttpPort, peerH2Port] = [await freePort(), await freePort()];
-    const peerDir = dataDir('peer');
-    const peer = await startBenchServer('peer', 'peer.js', [String(peerHttpPort), String(peerH2Port), peerDir]);
-    const peerToken = fs.readFileSync(path.join(peerDir, 'admin.pat'), 'utf8').trim();
-    const peerDb = path.join(peerDir, 'oidc-settings.db');
-    const peerPid = { peer: peer.pid };
-    await measure({
-      id: 'peer-grpc-update',
-      label: 'peer: connect-node gRPC Update',
-      group: grpcGroup,
-      load: { kind: 'grpc', port: peerH2Port, call: 'update', token: peerToken },
-      serves: peerPid,
-      writesTo: peerDb,
-      ceiling: 'ceiling-grpc-update',
-    });
-    await measure({
-      id: 'peer-grpc-get',
-      label: 'peer: connect-node gRPC Get',
-      group: grpcGroup,
-      load: { kind: 'grpc', port: peerH2Port, call: 'get', token: peerToken },
-      serves: peerPid,
-      ceiling: 'ceiling-grpc-get',
-    });
-
-    // --- HTTP/1.1 (wrk) ------------------------------------------------------
-    const httpGroup = (where: string) => `${where} (wrk -c${LOAD.http.connections})`;
-    log('HTTP ceiling: bare node:http, JSON.parse, constant answers');
-    const ceilingHttpPort = await freePort();
-    const ceilingHttp = await startBenchServer('ceiling-http', 'ceiling-http.js', [String(ceilingHttpPort)]);
-    const ceilingHttpPid = { 'ceiling-http': ceilingHttp.pid };
-    const ceilingGroup = httpGroup('HTTP/1.1 ceiling');
-    await measure({ id: 'ceiling-http-put', label: 'ceiling: bare node:http PUT (JSON.parse)', group: ceilingGroup, load: { kind: 'http', port: ceilingHttpPort, style: 'rest-put' }, serves: ceilingHttpPid });
-    await measure({ id: 'ceiling-http-get', label: 'ceiling: bare node:http GET', group: ceilingGroup, load: { kind: 'http', port: ceilingHttpPort, style: 'rest-get' }, serves: ceilingHttpPid });
-    await ceilingHttp.stop();
-
-    const gatewayPaths = async (prefix: string, where: string, port: number, serves: Record<string, number>) => {
-      const group = httpGroup(where);
-      const load = (style: 'grpc-web-update' | 'rest-put' | 'rest-get') => ({ kind: 'http' as const, port, style, token: ours.token });
-      await measure({ id: `${prefix}-grpcweb-update`, label: `${where}: gRPC-Web Update`, group, load: load('grpc-web-update'), serves, writesTo: ours.databaseFile, ceiling: 'ceiling-http-put', peer: 'peer-grpcweb-update' });
-      await measure({ id: `${prefix}-rest-put`, label: `${where}: REST PUT`, group, load: load('rest-put'), serves, writesTo: ours.databaseFile, ceiling: 'ceiling-http-put', peer: 'peer-connect-update' });
-      await measure({ id: `${prefix}-rest-get`, label: `${where}: REST GET`, group, load: load('rest-get'), serves, ceiling: 'ceiling-http-get', peer: 'peer-connect-get' });
-    };
-    log('our gateway, in process');
-    await gatewayPaths('inproc', 'gateway in process', ours.httpPort, oursPid);
-
-    log('our gateway, standalone in front of the gRPC port');
-    const gatewayPort = await freePort();
-    const gateway = track(
-      new NodeChild('gateway', PATHS.gatewayMain, {
-        args: ['--upstream', `127.0.0.1:${ours.grpcPort}`, '--http-host', '127.0.0.1', '--http-port', String(gatewayPort)],
-        env: { LOG_LEVEL: 'info' },
-        nodeFlags: [...START_FLAGS],
-      }),
-    );
-    await gateway.waitForMsg('serving gRPC-Web and REST');
-    gateway.stopReading();
-    await gatewayPaths('standalone', 'gateway standalone', gatewayPort, { gateway: gateway.pid, ...oursPid });
-    await gateway.stop();
-
-    const peerGroup = httpGroup('peer: connect-node');
-    const peerLoad = (style: 'grpc-web-update' | 'connect-update' | 'connect-get') => ({ kind: 'http' as const, port: peerHttpPort, style, token: peerToken });
-    await measure({ id: 'peer-grpcweb-update', label: 'peer: gRPC-Web Update', group: peerGroup, load: peerLoad('grpc-web-update'), serves: peerPid, writesTo: peerDb, ceiling: 'ceiling-http-put' });
-    await measure({ id: 'peer-connect-update', label: 'peer: Connect JSON Update', group: peerGroup, load: peerLoad('connect-update'), serves: peerPid, writesTo: peerDb, ceiling: 'ceiling-http-put' });
-    await measure({ id: 'peer-connect-get', label: 'peer: Connect JSON Get', group: peerGroup, load: peerLoad('connect-get'), serves: peerPid, ceiling: 'ceiling-http-get' });
-    await peer.stop();
-    await ours.child.stop();
+    if (SECTIONS.sqlite) await measurePaths(measure, dataDir);
 
     // --- Cost as work grows ---------------------------------------------------
     const growth = BENCH.only ? emptyGrowth() : await measureGrowth(dataDir, ctx);
@@ -215,31 +78,143 @@ async function main(): Promise<void> {
     // --- Where the time goes ----------------------------------------------------
     const profiles = BENCH.profile ? await profileRuns(dataDir, ctx) : [];
 
+    // --- Replicas on PostgreSQL -------------------------------------------------
+    const postgres = SECTIONS.postgres ? await postgresSection(ctx, dataDir) : undefined;
+
     const diskAtEnd = await probeDisk();
-    const results: BenchResults = {
+    const fresh: BenchResults = {
       machine,
       disk: { start: diskAtStart, end: diskAtEnd },
       settings: { bench: BENCH, load: LOAD },
       paths,
       growth,
       profiles,
+      postgres,
       durationSeconds: (performance.now() - started) / 1000,
     };
+    // The PostgreSQL section alone replaces its part of the last results; the rest keeps its numbers.
+    const previous = !SECTIONS.sqlite && fs.existsSync(PATHS.results) ? (JSON.parse(fs.readFileSync(PATHS.results, 'utf8')) as BenchResults) : undefined;
+    const results: BenchResults = previous ? { ...previous, postgres } : fresh;
     fs.writeFileSync(PATHS.results, `${JSON.stringify(results, null, 2)}\n`);
     fs.writeFileSync(PATHS.report, reportMarkdown(results));
-    log(`wrote ${path.relative(PATHS.root, PATHS.results)} and ${path.relative(PATHS.root, PATHS.report)} in ${results.durationSeconds.toFixed(0)} s`);
+    const merged = previous ? ' (the PostgreSQL section into the previous results)' : '';
+    log(`wrote ${path.relative(PATHS.root, PATHS.results)} and ${path.relative(PATHS.root, PATHS.report)}${merged} in ${fresh.durationSeconds.toFixed(0)} s`);
 
     const failed = [...paths, ...growth.paths].filter((p) => p.problems.length > 0);
-    const growthProblems = growth.problems;
-    if (failed.length > 0 || growthProblems.length > 0) {
+    const otherProblems = [...growth.problems, ...(postgres?.problems ?? [])];
+    if (failed.length > 0 || otherProblems.length > 0) {
       for (const p of failed) log(`FAILED ${p.label}: ${p.problems.join('; ')}`);
-      for (const p of growthProblems) log(`FAILED ${p}`);
+      for (const p of otherProblems) log(`FAILED ${p}`);
       process.exitCode = 1;
     }
   } finally {
-    await Promise.all([...children].map((child) => child.stop()));
+    await stopAll();
     fs.rmSync(workDir, { recursive: true, force: true });
   }
+}
+
+/** The SQLite server's paths beside the ceilings and the peer: gRPC, then HTTP/1.1 through both gateways. */
+async function measurePaths(measure: (spec: PathSpec) => Promise<unknown>, dataDir: (name: string) => string): Promise<void> {
+  // --- gRPC (h2load) -------------------------------------------------------
+  const grpcGroup = `gRPC (h2load -c${LOAD.h2.clients} -m${LOAD.h2.streams})`;
+  log('gRPC ceiling: bare grpc-js, constant answers');
+  const ceilingGrpcPort = await freePort();
+  const ceilingGrpc = await startBenchServer('ceiling-grpc', 'ceiling-grpc.js', [String(ceilingGrpcPort)]);
+  const ceilingGrpcPid = { 'ceiling-grpc': ceilingGrpc.pid };
+  await measure({ id: 'ceiling-grpc-update', label: 'ceiling: bare grpc-js Update', group: grpcGroup, load: { kind: 'grpc', port: ceilingGrpcPort, call: 'update' }, serves: ceilingGrpcPid });
+  await measure({ id: 'ceiling-grpc-get', label: 'ceiling: bare grpc-js Get', group: grpcGroup, load: { kind: 'grpc', port: ceilingGrpcPort, call: 'get' }, serves: ceilingGrpcPid });
+  await ceilingGrpc.stop();
+
+  log('our server: gRPC');
+  const ours = await startServer('server', dataDir('server'));
+  const oursPid = { server: ours.child.pid };
+  await measure({
+    id: 'grpc-update',
+    label: 'ours: gRPC Update (durable)',
+    group: grpcGroup,
+    load: { kind: 'grpc', port: ours.grpcPort, call: 'update', token: ours.token },
+    serves: oursPid,
+    writesTo: ours.databaseFile,
+    ceiling: 'ceiling-grpc-update',
+    peer: 'peer-grpc-update',
+  });
+  await measure({
+    id: 'grpc-get',
+    label: 'ours: gRPC Get',
+    group: grpcGroup,
+    load: { kind: 'grpc', port: ours.grpcPort, call: 'get', token: ours.token },
+    serves: oursPid,
+    ceiling: 'ceiling-grpc-get',
+    peer: 'peer-grpc-get',
+  });
+
+  log('peer: connect-node over the same core');
+  const [peerHttpPort, peerH2Port] = [await freePort(), await freePort()];
+  const peerDir = dataDir('peer');
+  const peer = await startBenchServer('peer', 'peer.js', [String(peerHttpPort), String(peerH2Port), peerDir]);
+  const peerToken = fs.readFileSync(path.join(peerDir, 'admin.pat'), 'utf8').trim();
+  const peerDb = path.join(peerDir, 'oidc-settings.db');
+  const peerPid = { peer: peer.pid };
+  await measure({
+    id: 'peer-grpc-update',
+    label: 'peer: connect-node gRPC Update',
+    group: grpcGroup,
+    load: { kind: 'grpc', port: peerH2Port, call: 'update', token: peerToken },
+    serves: peerPid,
+    writesTo: peerDb,
+    ceiling: 'ceiling-grpc-update',
+  });
+  await measure({
+    id: 'peer-grpc-get',
+    label: 'peer: connect-node gRPC Get',
+    group: grpcGroup,
+    load: { kind: 'grpc', port: peerH2Port, call: 'get', token: peerToken },
+    serves: peerPid,
+    ceiling: 'ceiling-grpc-get',
+  });
+
+  // --- HTTP/1.1 (wrk) ------------------------------------------------------
+  const httpGroup = (where: string) => `${where} (wrk -c${LOAD.http.connections})`;
+  log('HTTP ceiling: bare node:http, JSON.parse, constant answers');
+  const ceilingHttpPort = await freePort();
+  const ceilingHttp = await startBenchServer('ceiling-http', 'ceiling-http.js', [String(ceilingHttpPort)]);
+  const ceilingHttpPid = { 'ceiling-http': ceilingHttp.pid };
+  const ceilingGroup = httpGroup('HTTP/1.1 ceiling');
+  await measure({ id: 'ceiling-http-put', label: 'ceiling: bare node:http PUT (JSON.parse)', group: ceilingGroup, load: { kind: 'http', port: ceilingHttpPort, style: 'rest-put' }, serves: ceilingHttpPid });
+  await measure({ id: 'ceiling-http-get', label: 'ceiling: bare node:http GET', group: ceilingGroup, load: { kind: 'http', port: ceilingHttpPort, style: 'rest-get' }, serves: ceilingHttpPid });
+  await ceilingHttp.stop();
+
+  const gatewayPaths = async (prefix: string, where: string, port: number, serves: Record<string, number>) => {
+    const group = httpGroup(where);
+    const load = (style: 'grpc-web-update' | 'rest-put' | 'rest-get') => ({ kind: 'http' as const, port, style, token: ours.token });
+    await measure({ id: `${prefix}-grpcweb-update`, label: `${where}: gRPC-Web Update`, group, load: load('grpc-web-update'), serves, writesTo: ours.databaseFile, ceiling: 'ceiling-http-put', peer: 'peer-grpcweb-update' });
+    await measure({ id: `${prefix}-rest-put`, label: `${where}: REST PUT`, group, load: load('rest-put'), serves, writesTo: ours.databaseFile, ceiling: 'ceiling-http-put', peer: 'peer-connect-update' });
+    await measure({ id: `${prefix}-rest-get`, label: `${where}: REST GET`, group, load: load('rest-get'), serves, ceiling: 'ceiling-http-get', peer: 'peer-connect-get' });
+  };
+  log('our gateway, in process');
+  await gatewayPaths('inproc', 'gateway in process', ours.httpPort, oursPid);
+
+  log('our gateway, standalone in front of the gRPC port');
+  const gatewayPort = await freePort();
+  const gateway = track(
+    new NodeChild('gateway', PATHS.gatewayMain, {
+      args: ['--upstream', `127.0.0.1:${ours.grpcPort}`, '--http-host', '127.0.0.1', '--http-port', String(gatewayPort)],
+      env: { LOG_LEVEL: 'info' },
+      nodeFlags: [...START_FLAGS],
+    }),
+  );
+  await gateway.waitForMsg('serving gRPC-Web and REST');
+  gateway.stopReading();
+  await gatewayPaths('standalone', 'gateway standalone', gatewayPort, { gateway: gateway.pid, ...oursPid });
+  await gateway.stop();
+
+  const peerGroup = httpGroup('peer: connect-node');
+  const peerLoad = (style: 'grpc-web-update' | 'connect-update' | 'connect-get') => ({ kind: 'http' as const, port: peerHttpPort, style, token: peerToken });
+  await measure({ id: 'peer-grpcweb-update', label: 'peer: gRPC-Web Update', group: peerGroup, load: peerLoad('grpc-web-update'), serves: peerPid, writesTo: peerDb, ceiling: 'ceiling-http-put' });
+  await measure({ id: 'peer-connect-update', label: 'peer: Connect JSON Update', group: peerGroup, load: peerLoad('connect-update'), serves: peerPid, writesTo: peerDb, ceiling: 'ceiling-http-put' });
+  await measure({ id: 'peer-connect-get', label: 'peer: Connect JSON Get', group: peerGroup, load: peerLoad('connect-get'), serves: peerPid, ceiling: 'ceiling-http-get' });
+  await peer.stop();
+  await ours.child.stop();
 }
 
 /**
@@ -309,6 +284,17 @@ async function measureGrowth(dataDir: (name: string) => string, ctx: MeasureCont
   return { seeded, firstStartMs, emptyStartups, bigStartups, bigQuickCheckMs, serverModulesMs, paths: runs, problems };
 }
 
+/** The PostgreSQL section, or undefined (and a line saying why) on a full run where PostgreSQL is not installed. */
+async function postgresSection(ctx: MeasureContext, dataDir: (name: string) => string): Promise<PostgresResults | undefined> {
+  if (!postgresAvailable()) {
+    const why = 'the PostgreSQL 15 binaries (initdb, pg_ctl, postgres) were not found';
+    if (!SECTIONS.sqlite) throw new Error(`BENCH_ONLY=postgres: ${why}`);
+    log(`PostgreSQL section left out: ${why}`);
+    return undefined;
+  }
+  return measurePostgres(ctx, dataDir);
+}
+
 function emptyGrowth(): GrowthResults {
   const none: Seeded = { events: 0, seconds: 0, fileMb: 0, lastSequence: 0 };
   return { seeded: none, firstStartMs: 0, emptyStartups: [], bigStartups: [], bigQuickCheckMs: 0, serverModulesMs: 0, paths: [], problems: [] };
@@ -326,15 +312,9 @@ async function profileRuns(dataDir: (name: string) => string, ctx: MeasureContex
     const file = path.join(PATHS.profiles, `${c.id}.cpuprofile`);
     fs.rmSync(file, { force: true });
     log(`profile: ${c.label}`);
-    const server = await startServer(`server (profile ${c.id})`, dataDir(`profile-${c.id}`), [
-      '--cpu-prof',
-      '--cpu-prof-dir',
-      PATHS.profiles,
-      '--cpu-prof-name',
-      `${c.id}.cpuprofile`,
-      '--cpu-prof-interval',
-      '250',
-    ]);
+    const server = await startServer(`server (profile ${c.id})`, dataDir(`profile-${c.id}`), {
+      nodeFlags: ['--cpu-prof', '--cpu-prof-dir', PATHS.profiles, '--cpu-prof-name', `${c.id}.cpuprofile`, '--cpu-prof-interval', '250'],
+    });
     const run = await measurePath(
       {
         id: `profile-${c.id}`,
@@ -360,5 +340,5 @@ async function profileRuns(dataDir: (name: string) => string, ctx: MeasureContex
 
 main().catch((error: unknown) => {
   process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  void Promise.all([...children].map((child) => child.stop())).finally(() => process.exit(1));
+  void stopAll().finally(() => process.exit(1));
 });

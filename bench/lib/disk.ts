@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { quantile } from './quantile';
 
 export interface FsyncProbe {
   readonly fsyncsPerSecond: number;
@@ -32,6 +33,5 @@ export function fsyncProbe(dir: string, seconds = 1): FsyncProbe {
     fs.rmSync(file, { force: true });
   }
   latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)] ?? NaN;
-  return { fsyncsPerSecond: latencies.length / seconds, p50Ms: at(0.5), p99Ms: at(0.99) };
+  return { fsyncsPerSecond: latencies.length / seconds, p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99) };
 }

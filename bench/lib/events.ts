@@ -4,6 +4,10 @@ import { EventTypes, lifetimesPayload } from '../../src/app/oidc-settings-servic
 import { hours } from '../../src/domain/duration';
 import { DEFAULT_LIFETIMES, type OidcLifetimes } from '../../src/domain/oidc-settings';
 import { SettingsProjection } from '../../src/store/sqlite/settings-store';
+import { lastPostgresSequence } from './postgres';
+
+/** Where a server appends its events: a SQLite database file, or a PostgreSQL database (its URL). */
+export type EventLogAt = string | { readonly postgres: string };
 
 /**
  * The newest event's sequence. Every effective write appends exactly one
@@ -18,6 +22,11 @@ export function lastSequence(databaseFile: string): number {
   } finally {
     db.close();
   }
+}
+
+/** lastSequence() of either store. */
+export async function lastSequenceAt(log: EventLogAt): Promise<number> {
+  return typeof log === 'string' ? lastSequence(log) : lastPostgresSequence(log.postgres);
 }
 
 export interface Seeded {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LOAD } from './settings';
 import { execTimed } from './exec';
+import { quantile } from './quantile';
 
 /** How long h2load runs: for a time (warm-up), or an exact number of requests, optionally paced. */
 export type H2Mode =
@@ -17,6 +18,8 @@ export interface H2Spec {
   /** Give each request its own access token lifetime (the vary-body shim): offset of the varint, first value. */
   readonly vary?: { readonly offset: number; readonly first: number };
   readonly mode: H2Mode;
+  /** Connections (-c); LOAD.h2.clients unless a run splits its load over several servers. */
+  readonly clients?: number;
 }
 
 export interface H2Result {
@@ -41,7 +44,41 @@ export interface H2Result {
 
 /** Runs h2load once (-t1 -c10 -m10) against a gRPC method and reads its summary and per-request log. */
 export async function h2loadRun(spec: H2Spec, workDir: string, shim: string): Promise<H2Result> {
-  const { threads, clients, streams } = LOAD.h2;
+  return (await runWithLatencies(spec, workDir, shim)).result;
+}
+
+/**
+ * Several h2load runs at the same time (one per replica of a service), as
+ * one result: counts and CPU summed, the duration of the longest run (so the
+ * rate is the calls of all over the time they took together), p50/p99 over
+ * the calls of all runs.
+ */
+export async function h2loadRunTogether(specs: readonly H2Spec[], workDir: string, shim: string): Promise<H2Result> {
+  const runs = await Promise.all(specs.map((spec) => runWithLatencies(spec, workDir, shim)));
+  const sum = (pick: (r: H2Result) => number) => runs.reduce((total, run) => total + pick(run.result), 0);
+  const seconds = Math.max(...runs.map((run) => run.result.seconds));
+  const done = sum((r) => r.done);
+  const durations = runs.flatMap((run) => run.durations ?? []).sort((a, b) => a - b);
+  const sent = runs.map((run) => run.result.bodiesSent);
+  return {
+    tool: 'h2load',
+    done,
+    succeeded: sum((r) => r.succeeded),
+    failed: sum((r) => r.failed),
+    non2xx: sum((r) => r.non2xx),
+    dataBytes: sum((r) => r.dataBytes),
+    seconds,
+    rps: seconds > 0 ? done / seconds : 0,
+    ...(runs.every((run) => run.durations) ? quantiles(durations) : { p50Ms: NaN, p99Ms: NaN, maxMs: NaN }),
+    bodiesSent: sent.some((n) => n === undefined) ? undefined : sent.reduce<number>((a, b) => a + b!, 0),
+    cpuSeconds: sum((r) => r.cpuSeconds),
+    problems: runs.flatMap((run, i) => run.result.problems.map((p) => `h2load to port ${specs[i]!.port}: ${p}`)),
+  };
+}
+
+async function runWithLatencies(spec: H2Spec, workDir: string, shim: string): Promise<{ result: H2Result; durations?: number[] }> {
+  const { threads, streams } = LOAD.h2;
+  const clients = spec.clients ?? LOAD.h2.clients;
   const tag = `h2-${process.hrtime.bigint()}`;
   const bodyFile = path.join(workDir, `${tag}.body`);
   const logFile = path.join(workDir, `${tag}.log`);
@@ -109,9 +146,11 @@ export async function h2loadRun(spec: H2Spec, workDir: string, shim: string): Pr
   if (non2xx > 0) problems.push(`${non2xx} responses had an HTTP status other than 2xx`);
 
   let latencies = { p50Ms: NaN, p99Ms: NaN, maxMs: NaN };
+  let durations: number[] | undefined;
   if (spec.mode.kind === 'count') {
     if (done !== spec.mode.requests) problems.push(`asked for ${spec.mode.requests} requests, ${done} done`);
-    latencies = latencyLog(logFile, problems);
+    durations = latencyLog(logFile, problems);
+    if (durations) latencies = quantiles(durations);
   }
   let bodiesSent: number | undefined;
   if (spec.vary) {
@@ -119,7 +158,7 @@ export async function h2loadRun(spec: H2Spec, workDir: string, shim: string): Pr
     if (bodiesSent === undefined) problems.push('the vary-body shim reported no count (was it preloaded?)');
   }
   for (const file of [bodyFile, logFile, countFile]) fs.rmSync(file, { force: true });
-  return {
+  const result: H2Result = {
     tool: 'h2load',
     done,
     succeeded,
@@ -133,13 +172,14 @@ export async function h2loadRun(spec: H2Spec, workDir: string, shim: string): Pr
     cpuSeconds: run.cpuSeconds,
     problems,
   };
+  return { result, durations };
 }
 
-/** p50 / p99 / max from h2load's --log-file: start (µs), HTTP status (-1: failed), duration (µs). */
-function latencyLog(file: string, problems: string[]): { p50Ms: number; p99Ms: number; maxMs: number } {
+/** Request durations (µs, ascending) from h2load's --log-file: start (µs), HTTP status (-1: failed), duration (µs). */
+function latencyLog(file: string, problems: string[]): number[] | undefined {
   if (!fs.existsSync(file)) {
     problems.push('h2load wrote no request log');
-    return { p50Ms: NaN, p99Ms: NaN, maxMs: NaN };
+    return undefined;
   }
   const durations: number[] = [];
   let bad = 0;
@@ -150,7 +190,11 @@ function latencyLog(file: string, problems: string[]): { p50Ms: number; p99Ms: n
     durations.push(Number(micros));
   }
   if (bad > 0) problems.push(`${bad} requests in the log did not end with HTTP 200`);
-  durations.sort((a, b) => a - b);
-  const at = (q: number) => (durations[Math.min(durations.length - 1, Math.ceil(q * durations.length) - 1)] ?? NaN) / 1000;
+  return durations.sort((a, b) => a - b);
+}
+
+/** p50 / p99 / max in ms of ascending durations in µs. */
+function quantiles(durations: readonly number[]): { p50Ms: number; p99Ms: number; maxMs: number } {
+  const at = (q: number) => quantile(durations, q) / 1000;
   return { p50Ms: at(0.5), p99Ms: at(0.99), maxMs: at(1) };
 }

@@ -1,9 +1,9 @@
 import { EMPTY_FRAME, type ValueBlocks, updateBinary, updateJson, varint4 } from './bodies';
-import { lastSequence } from './events';
+import { type EventLogAt, lastSequenceAt } from './events';
 import { grpcProbe } from './grpc-probe';
-import { type H2Mode, type H2Result, h2loadRun } from './h2load';
+import { type H2Mode, type H2Result, type H2Spec, h2loadRun, h2loadRunTogether } from './h2load';
 import { type CpuUse, CpuWindow, RssWatch, waitForQuiet } from './proc';
-import { BENCH, METHODS, REST_PATH } from './settings';
+import { BENCH, LOAD, METHODS, REST_PATH } from './settings';
 import { type WrkBody, type WrkResult, type WrkSpec, wrkRun } from './wrk';
 
 /** gRPC over HTTP/2 (h2load): an Update with a body of its own per request, or a Get. */
@@ -12,6 +12,11 @@ export interface GrpcLoad {
   readonly port: number;
   readonly call: 'update' | 'get';
   readonly token?: string;
+  /**
+   * gRPC ports of further replicas serving the same instance: the load is
+   * split evenly, one h2load per replica at the same time, summed.
+   */
+  readonly otherReplicas?: readonly number[];
 }
 
 /** What an HTTP/1.1 (wrk) path sends. */
@@ -32,7 +37,11 @@ export interface PathSpec {
   /** The processes doing the serving (RSS and CPU are read for these). */
   readonly serves: Readonly<Record<string, number>>;
   /** The database whose log each Update appends to: the run's calls are checked against its events. */
-  readonly writesTo?: string;
+  readonly writesTo?: EventLogAt;
+  /** CPU seconds used so far by serving work that is not one process (PostgreSQL's processes): served, not other load. */
+  readonly cpuOf?: Readonly<Record<string, () => number>>;
+  /** Counters read from the servers before and after each run (e.g. from /metrics); the result keeps their increase. */
+  readonly counters?: () => Promise<Record<string, number>>;
   /** Ids of the rows this one is compared with. */
   readonly ceiling?: string;
   readonly peer?: string;
@@ -70,6 +79,8 @@ export interface PathResult {
   readonly problems: string[];
   /** Before each run: how long it waited for the machine to quieten, and how busy it still was. */
   readonly quietGates: Array<{ readonly run: string; readonly waitedMs: number; readonly busyCores: number }>;
+  /** How much each of `PathSpec.counters` grew over the warm-up, the counted maximum-throughput run and the paced run. */
+  readonly counters?: { readonly warmUp: Record<string, number>; readonly max: Record<string, number>; readonly half?: Record<string, number> };
 }
 
 export interface MeasureContext {
@@ -122,17 +133,30 @@ function wrkRequest(load: HttpLoad, values: ValueBlocks): Omit<WrkSpec, 'seconds
   }
 }
 
+/** Every gRPC port a load goes to. */
+const grpcPorts = (load: GrpcLoad): number[] => [load.port, ...(load.otherReplicas ?? [])];
+
+/** `mode` for one of `n` load generators sharing a run: its share of the requests and of the rate. */
+function share(mode: H2Mode, n: number, i: number): H2Mode {
+  if (mode.kind === 'duration') return mode;
+  const requests = Math.floor(mode.requests / n) + (i < mode.requests % n ? 1 : 0);
+  return { kind: 'count', requests, rps: mode.rps === undefined ? undefined : mode.rps / n };
+}
+
 async function runOnce(spec: PathSpec, ctx: MeasureContext, mode: H2Mode): Promise<AnyResult> {
   const load = spec.load;
   if (load.kind === 'grpc') {
     const headers = auth(load.token);
-    if (load.call === 'get') return h2loadRun({ port: load.port, path: METHODS.get, body: EMPTY_FRAME, headers, mode }, ctx.workDir, ctx.shim);
-    const binary = updateBinary();
-    return h2loadRun(
-      { port: load.port, path: METHODS.update, body: binary.frame, headers, vary: { offset: binary.offset, first: ctx.values.take() }, mode },
-      ctx.workDir,
-      ctx.shim,
-    );
+    const ports = grpcPorts(load);
+    const specs = ports.map((port, i): H2Spec => {
+      const split = ports.length === 1 ? {} : { clients: Math.max(1, Math.round(LOAD.h2.clients / ports.length)) };
+      const runMode = share(mode, ports.length, i);
+      if (load.call === 'get') return { port, path: METHODS.get, body: EMPTY_FRAME, headers, mode: runMode, ...split };
+      // Each load generator its own block of values: every Update on every replica is an effective change.
+      const binary = updateBinary();
+      return { port, path: METHODS.update, body: binary.frame, headers, vary: { offset: binary.offset, first: ctx.values.take() }, mode: runMode, ...split };
+    });
+    return specs.length === 1 ? h2loadRun(specs[0]!, ctx.workDir, ctx.shim) : h2loadRunTogether(specs, ctx.workDir, ctx.shim);
   }
   const seconds = mode.kind === 'duration' ? mode.seconds : mode.requests / (mode.rps ?? 1);
   const rps = mode.kind === 'count' ? mode.rps : undefined;
@@ -183,11 +207,17 @@ async function probe(spec: PathSpec, ctx: MeasureContext): Promise<{ frameBytes?
   const load = spec.load;
   if (load.kind === 'grpc') {
     const isGet = load.call === 'get';
-    const body = isGet ? EMPTY_FRAME : updateBinary(ctx.values.take()).frame;
-    const result = await grpcProbe(load.port, isGet ? METHODS.get : METHODS.update, body, auth(load.token));
-    if (result.grpcStatus !== 0) return { problem: `probe call: grpc-status ${result.grpcStatus} ${result.grpcMessage}` };
+    const sizes = new Set<number>();
+    // Replicas answer the same instance: each is probed, their answers must agree in size.
+    for (const port of grpcPorts(load)) {
+      const body = isGet ? EMPTY_FRAME : updateBinary(ctx.values.take()).frame;
+      const result = await grpcProbe(port, isGet ? METHODS.get : METHODS.update, body, auth(load.token));
+      if (result.grpcStatus !== 0) return { problem: `probe call to port ${port}: grpc-status ${result.grpcStatus} ${result.grpcMessage}` };
+      sizes.add(result.data.length);
+    }
+    if (isGet && sizes.size > 1) return { problem: `probe calls: the replicas answered Gets of different sizes (${[...sizes].join(', ')} bytes)` };
     // Answers to Gets (nothing changes during the run) and to the ceiling's constant Updates all have this size.
-    return { frameBytes: isGet || spec.writesTo === undefined ? result.data.length : undefined };
+    return { frameBytes: isGet || spec.writesTo === undefined ? [...sizes][0] : undefined };
   }
   const request = wrkRequest(load, ctx.values);
   let body: Buffer | undefined;
@@ -236,10 +266,10 @@ export async function measurePath(spec: PathSpec, ctx: MeasureContext): Promise<
   // server after it exits: the log is read once it has stopped growing.
   const settled = async (): Promise<number> => {
     if (!spec.writesTo) return 0;
-    let last = lastSequence(spec.writesTo);
+    let last = await lastSequenceAt(spec.writesTo);
     for (let i = 0; i < 100; i++) {
       await sleep(50);
-      const now = lastSequence(spec.writesTo);
+      const now = await lastSequenceAt(spec.writesTo);
       if (now === last) break;
       last = now;
     }
@@ -248,6 +278,15 @@ export async function measurePath(spec: PathSpec, ctx: MeasureContext): Promise<
   const before = settled;
   const appendedSince = async (sequence: number) => (spec.writesTo ? (await settled()) - sequence : undefined);
   const quietGates: PathResult['quietGates'] = [];
+  // Read right before a run starts; the function it returns reads them again once the run has settled.
+  const counted = async (): Promise<() => Promise<Record<string, number>>> => {
+    const read = spec.counters ?? (() => Promise.resolve<Record<string, number>>({}));
+    const start = await read();
+    return async () => {
+      const end = await read();
+      return Object.fromEntries(Object.entries(end).map(([name, value]) => [name, value - (start[name] ?? 0)]));
+    };
+  };
   const quiet = async (what: string) => {
     const gate = await waitForQuiet((busy) => ctx.log(`    waiting for the machine to quieten before the ${what} run (${busy.toFixed(2)} cores busy elsewhere)`));
     quietGates.push({ run: what, waitedMs: Math.round(gate.waitedMs), busyCores: Math.round(gate.busyCores * 100) / 100 });
@@ -255,35 +294,42 @@ export async function measurePath(spec: PathSpec, ctx: MeasureContext): Promise<
 
   await quiet('warm-up');
   let sequence = await before();
+  let grown = await counted();
   const warm = await runOnce(spec, ctx, { kind: 'duration', seconds: BENCH.warmupSeconds });
   problems.push(...verify(warm, await appendedSince(sequence), first.frameBytes, false).map((p) => `warm-up: ${p}`));
+  const warmUpCounters = await grown();
 
   // h2load runs an exact number of requests (so events can be matched one
   // for one), sized from the warm-up's rate; wrk runs for a time.
   const mode: H2Mode = tool === 'h2load' ? { kind: 'count', requests: Math.max(1000, Math.round(warm.rps * seconds)) } : { kind: 'duration', seconds };
   // BENCH_REPEAT runs; the best one counts (a disturbance only ever slows a run).
-  const attempts: Array<{ run: AnyResult; cpu: CpuUse }> = [];
+  const attempts: Array<{ run: AnyResult; cpu: CpuUse; counters: Record<string, number> }> = [];
   for (let i = 0; i < BENCH.repeat; i++) {
     await quiet('maximum-throughput');
     sequence = await before();
-    const window = new CpuWindow(spec.serves);
+    grown = await counted();
+    const window = new CpuWindow(spec.serves, spec.cpuOf);
     const run = await runOnce(spec, ctx, mode);
-    attempts.push({ run, cpu: window.stop(run.cpuSeconds) });
+    const cpu = window.stop(run.cpuSeconds);
     problems.push(...verify(run, await appendedSince(sequence), first.frameBytes, tool === 'h2load'));
+    attempts.push({ run, cpu, counters: await grown() });
     ctx.log(`  ${spec.label}: ${run.rps.toFixed(0)} req/s, p50 ${run.p50Ms.toFixed(2)} ms, p99 ${run.p99Ms.toFixed(2)} ms`);
   }
   const best = attempts.sort((a, b) => b.run.rps - a.run.rps)[0]!;
   const [max, maxCpu] = [best.run, best.cpu];
 
   let half: PathResult['half'];
+  let halfCounters: Record<string, number> | undefined;
   if (spec.paced !== false && max.rps > 0) {
     const targetRps = max.rps / 2;
     await quiet('paced');
     sequence = await before();
-    const cpu = new CpuWindow(spec.serves);
+    grown = await counted();
+    const cpu = new CpuWindow(spec.serves, spec.cpuOf);
     const paced = await runOnce(spec, ctx, { kind: 'count', requests: Math.max(100, Math.round(targetRps * BENCH.pacedSeconds)), rps: targetRps });
     const pacedCpu = cpu.stop(paced.cpuSeconds);
     problems.push(...verify(paced, await appendedSince(sequence), first.frameBytes, tool === 'h2load').map((p) => `paced: ${p}`));
+    halfCounters = await grown();
     half = { ...summary(paced, pacedCpu), targetRps };
     ctx.log(`    at ${targetRps.toFixed(0)} req/s (half): ${paced.rps.toFixed(0)} req/s, p99 ${paced.p99Ms.toFixed(2)} ms`);
   }
@@ -303,6 +349,7 @@ export async function measurePath(spec: PathSpec, ctx: MeasureContext): Promise<
     checks,
     problems,
     quietGates,
+    counters: spec.counters ? { warmUp: warmUpCounters, max: best.counters, half: halfCounters } : undefined,
   };
 }
 

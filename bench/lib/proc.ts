@@ -26,16 +26,39 @@ function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
   }
 }
 
-/** CPU seconds (user + system) a live process has used. */
-export function processCpuSeconds(pid: number): number {
+/** The fields of /proc/<pid>/stat after the command name (from field 3, state), or undefined once it is gone. */
+function statFields(pid: number | string): string[] | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces; fields after it are plain.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return 0;
+    return undefined;
   }
+}
+
+/** CPU seconds (user + system) a live process has used. */
+export function processCpuSeconds(pid: number): number {
+  const fields = statFields(pid);
+  return fields ? (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS : 0;
+}
+
+/**
+ * CPU seconds used by a process and its children, alive or ended: its own
+ * time, the time of the children it has reaped (cutime + cstime, proc(5)),
+ * and that of its live children. For a server that forks a process per
+ * connection (PostgreSQL's postmaster), whose children come and go.
+ */
+export function processTreeCpuSeconds(rootPid: number): number {
+  const root = statFields(rootPid);
+  if (!root) return 0;
+  let ticks = Number(root[11]) + Number(root[12]) + Number(root[13]) + Number(root[14]);
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const fields = statFields(entry);
+    if (fields && Number(fields[1]) === rootPid) ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / CLOCK_TICKS;
 }
 
 /** CPU seconds all cores spent busy since boot (everything but idle and iowait). */
@@ -106,10 +129,15 @@ export class CpuWindow {
   private readonly started = performance.now();
   private readonly busy = machineBusySeconds();
   private readonly self = process.cpuUsage();
-  private readonly servers: Map<string, { pid: number; cpu: number }>;
+  private readonly servers: Map<string, { read: () => number; cpu: number }>;
 
-  constructor(pids: Readonly<Record<string, number>>) {
-    this.servers = new Map(Object.entries(pids).map(([name, pid]) => [name, { pid, cpu: processCpuSeconds(pid) }]));
+  /** `more`: serving work that is not one process, as a reading of its CPU seconds so far. */
+  constructor(pids: Readonly<Record<string, number>>, more: Readonly<Record<string, () => number>> = {}) {
+    const readers = [
+      ...Object.entries(pids).map(([name, pid]) => [name, () => processCpuSeconds(pid)] as const),
+      ...Object.entries(more),
+    ];
+    this.servers = new Map(readers.map(([name, read]) => [name, { read, cpu: read() }]));
   }
 
   /** `loadGeneratorSeconds`: the CPU seconds the load generator used, from its rusage. */
@@ -118,8 +146,8 @@ export class CpuWindow {
     const self = process.cpuUsage(this.self);
     let accounted = loadGeneratorSeconds + (self.user + self.system) / 1e6;
     const servers: Record<string, number> = {};
-    for (const [name, { pid, cpu }] of this.servers) {
-      const used = processCpuSeconds(pid) - cpu;
+    for (const [name, { read, cpu }] of this.servers) {
+      const used = read() - cpu;
       servers[name] = used / seconds;
       accounted += used;
     }

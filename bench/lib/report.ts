@@ -1,8 +1,10 @@
 import { OPTIMISATIONS } from './optimisations';
+import { DISTURBED_CORES, failedMark, ms, num, otherLoadCell, ratio, rssCell, serverCpuCell, times } from './report-format';
 import type { FsyncProbe } from './disk';
 import type { Seeded } from './events';
 import type { MachineInfo } from './machine';
 import type { PathResult } from './measure';
+import { type PostgresResults, postgresMarkdown } from './report-postgres';
 import type { StartupTiming } from './startup';
 import { type ProfileSummary, profileMarkdown } from '../profile-summary';
 import type { BENCH, LOAD } from './settings';
@@ -37,6 +39,8 @@ export interface BenchResults {
   readonly paths: PathResult[];
   readonly growth: GrowthResults;
   readonly profiles: ProfileResult[];
+  /** Absent from results written before the section existed, or where PostgreSQL is not installed. */
+  readonly postgres?: PostgresResults;
   readonly durationSeconds: number;
 }
 
@@ -46,22 +50,11 @@ export interface TargetResult {
   readonly met: boolean;
 }
 
-const num = (n: number | undefined, digits = 0): string =>
-  n === undefined || !Number.isFinite(n) ? 'n/a' : n.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const ms = (n: number | undefined): string => num(n, n !== undefined && n < 10 ? 2 : 1);
-const ratio = (a: number | undefined, b: number | undefined): number | undefined =>
-  a === undefined || b === undefined || b === 0 ? undefined : a / b;
-const times = (r: number | undefined): string => (r === undefined ? '' : `${r.toFixed(2)}×`);
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
-
-/** CPU used by other processes during a run above which its numbers are suspect (of 2 cores). */
-const DISTURBED_CORES = 0.15;
-const disturbed = (p: PathResult): boolean =>
-  p.max.cpu.other > DISTURBED_CORES || (p.half !== undefined && p.half.cpu.other > DISTURBED_CORES);
 
 /** Our own paths: what the targets about latency and memory are about. */
 const isOurs = (p: PathResult) => !p.id.startsWith('ceiling-') && !p.id.startsWith('peer-');
@@ -157,19 +150,11 @@ function pathsTable(results: BenchResults): string[] {
       group = p.group;
       lines.push(`| **${group}** | | | | | | | | | |`);
     }
-    const serverCpu = Object.entries(p.max.cpu.servers)
-      .map(([name, cores]) => (Object.keys(p.max.cpu.servers).length > 1 ? `${name} ${cores.toFixed(2)}` : cores.toFixed(2)))
-      .join(' + ');
-    const rss = Object.entries(p.peakRssMb)
-      .map(([name, mb]) => (Object.keys(p.peakRssMb).length > 1 ? `${name} ${num(mb)}` : num(mb)))
-      .join(' + ');
     const ceiling = p.ceiling ? times(ratio(p.max.rps, byId.get(p.ceiling)?.max.rps)) : '';
     const peer = p.peer ? times(ratio(p.max.rps, byId.get(p.peer)?.max.rps)) : '';
     const half = p.half ? `${num(p.half.rps)} → ${ms(p.half.p99Ms)}` : '';
-    const failed = p.problems.length > 0 ? ' **(FAILED)**' : '';
-    const other = `${p.max.cpu.other.toFixed(2)}${p.half ? ` / ${p.half.cpu.other.toFixed(2)}` : ''}${disturbed(p) ? ' ⚠' : ''}`;
     lines.push(
-      `| ${p.label}${failed} | ${num(p.max.rps)} | ${ms(p.max.p50Ms)} | ${ms(p.max.p99Ms)} | ${serverCpu} | ${rss} | ${ceiling} | ${peer} | ${half} | ${other} |`,
+      `| ${p.label}${failedMark(p)} | ${num(p.max.rps)} | ${ms(p.max.p50Ms)} | ${ms(p.max.p99Ms)} | ${serverCpuCell(p)} | ${rssCell(p)} | ${ceiling} | ${peer} | ${half} | ${otherLoadCell(p)} |`,
     );
   }
   return lines;
@@ -205,7 +190,8 @@ export function reportMarkdown(results: BenchResults): string {
   const m = results.machine;
   const targets = targetResults(results);
   const met = targets.filter((t) => t.met).length;
-  const problems = [...results.paths, ...results.growth.paths].filter((p) => p.problems.length > 0);
+  const problems = [...results.paths, ...results.growth.paths, ...(results.postgres?.paths ?? [])].filter((p) => p.problems.length > 0);
+  const loopProblems = (results.postgres?.readAfterWrite ?? []).filter((l) => l.problems.length > 0);
   const s = results.settings.bench;
   const lines: string[] = [
     '# Benchmarks',
@@ -214,9 +200,9 @@ export function reportMarkdown(results: BenchResults): string {
     '',
     `Run ${m.date} on commit ${m.commit}, in ${num(results.durationSeconds)} s. Raw numbers: \`bench/out/results.json\`.`,
     '',
-    problems.length === 0
+    problems.length + loopProblems.length === 0
       ? 'Every call of every run was checked and answered OK (see *Method*).'
-      : `**${problems.length} path(s) FAILED their checks**: ${problems.map((p) => `${p.label}: ${p.problems.join('; ')}`).join(' — ')}`,
+      : `**${problems.length + loopProblems.length} path(s) FAILED their checks**: ${[...problems, ...loopProblems].map((p) => `${p.label}: ${p.problems.join('; ')}`).join(' — ')}`,
     '',
     '## Machine',
     '',
@@ -265,6 +251,7 @@ export function reportMarkdown(results: BenchResults): string {
     '',
     ...growthTable(results),
     '',
+    ...(results.postgres ? postgresMarkdown(results.postgres, results.machine) : []),
   ];
 
   if (results.profiles.length > 0) {
@@ -315,7 +302,9 @@ export function reportMarkdown(results: BenchResults): string {
       'Servers are long-lived across paths, as in production, so a later path\'s peak includes memory an earlier one left.',
     '- **CPU.** From /proc: the servers\' utime+stime, the load generator\'s rusage (through bash `times`), and the machine\'s busy time less both and this orchestrator ("other load").',
     '- **Knobs.** `BENCH_SECONDS` (default 5), `BENCH_WARMUP_SECONDS` (2), `BENCH_PACED_SECONDS` (4), `BENCH_EVENTS` (1000000), `BENCH_STARTUPS` (3), ' +
-      '`BENCH_REPEAT` (1: maximum-throughput runs per path, the best counts; 3 gives steadier numbers for before/after comparisons), `BENCH_PROFILE=0` skips profiling.',
+      '`BENCH_REPEAT` (1: maximum-throughput runs per path, the best counts; 3 gives steadier numbers for before/after comparisons), `BENCH_PROFILE=0` skips profiling; ' +
+      '`BENCH_ONLY=<path ids>` measures only those paths (a partial report), `BENCH_ONLY=postgres` only the PostgreSQL section, whose results then replace that section of an existing results.json. ' +
+      'The PostgreSQL section needs the PostgreSQL 15 binaries (initdb, pg_ctl; run as root, they run as the `postgres` user); a full run without them leaves the section out and says so.',
     '',
   );
   return `${lines.join('\n')}\n`;

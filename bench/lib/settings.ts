@@ -34,9 +34,19 @@ export const BENCH = {
   /**
    * For quick before/after checks while optimising: a comma list of path ids
    * (e.g. "grpc-update,grpc-get,inproc-rest-get") measures only those and
-   * skips growth and profiles. The report it writes is partial.
+   * skips growth and profiles. The report it writes is partial. "postgres"
+   * runs the PostgreSQL section (alone: its results replace that section of
+   * an existing results.json, the rest of the report keeps its numbers).
    */
   only: process.env['BENCH_ONLY']?.split(',').map((id) => id.trim()),
+} as const;
+
+/** The parts of the bench this run measures, from BENCH_ONLY. */
+export const SECTIONS = {
+  /** The SQLite paths (ceilings, ours, the peer, the gateways) and, on a full run, growth and profiles. */
+  sqlite: BENCH.only === undefined || BENCH.only.some((id) => id !== 'postgres'),
+  /** Replicas on PostgreSQL (bench/postgres-section.ts). */
+  postgres: BENCH.only === undefined || BENCH.only.includes('postgres'),
 } as const;
 
 /**

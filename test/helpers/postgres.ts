@@ -1,7 +1,8 @@
-// A real, throwaway PostgreSQL 15 cluster for one jest test file: initdb into a
-// temp folder, pg_ctl start on 127.0.0.1 and a free port, trust auth for user
-// `postgres`. fsync and synchronous_commit stay on (only initdb skips its sync),
-// so kill() followed by start() exercises real crash recovery.
+// A real, throwaway PostgreSQL 15 cluster for one jest test file or the bench's
+// PostgreSQL section: initdb into a temp folder, pg_ctl start on 127.0.0.1 and a
+// free port, trust auth for user `postgres`. fsync and synchronous_commit stay on
+// (only initdb skips its sync), so kill() followed by start() exercises real
+// crash recovery.
 import { execFile, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -10,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
-import type { EventRow } from './write-load';
+import type { EventRow } from './event-row';
 
 const execFileAsync = promisify(execFile);
 

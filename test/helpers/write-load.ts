@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import type { EventRow } from './event-row';
 import { adminClient, call, lifetimes, type ObjectDetails } from './grpc-client';
 
 export interface Acked {
@@ -67,13 +68,6 @@ export function writeLoad(port: number, token: string, concurrency: number, firs
       client.close();
     },
   };
-}
-
-export interface EventRow {
-  readonly instanceId: string;
-  readonly sequence: number;
-  readonly type: string;
-  readonly payload: string;
 }
 
 /** The whole event log, read straight from the database file (WAL: also while the server runs). */
