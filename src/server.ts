@@ -189,10 +189,12 @@ async function openStore(
     const connectionLost = refusalWarning(logger, 'database connections were lost; the pool replaces them', { store: location }, 10_000, 'lost');
     for (let attempt = 1; ; attempt++) {
       try {
-        return await PostgresStore.open(url, {
+        const store = await PostgresStore.open(url, {
           onMigration: (m) => logger.info({ migration: m.version, name: m.name, store: location }, 'migrated database'),
           onConnectionError: connectionLost,
         });
+        logger.info({ store: location, version: store.server.version, synchronousCommit: store.server.synchronousCommit }, 'using PostgreSQL');
+        return store;
       } catch (error) {
         const cause = postgresFaultCause(error);
         if (cause === undefined) throw error;

@@ -420,3 +420,18 @@ describe('dump and restore', () => {
     });
   });
 });
+
+describe('PostgreSQL sessions', () => {
+  it('commit with synchronous_commit on, even where the database says off', async () => {
+    const url = await cluster.createDatabase('durable');
+    const name = new URL(url).pathname.slice(1);
+    await pgQuery(url, `ALTER DATABASE "${name}" SET synchronous_commit = off`);
+    expect(await pgQuery(url, 'SHOW synchronous_commit')).toEqual([{ synchronous_commit: 'off' }]);
+    const store = await PostgresStore.open(url);
+    try {
+      expect(store.server).toEqual({ version: expect.stringMatching(/^15\./) as unknown, synchronousCommit: 'on' });
+    } finally {
+      await store.close();
+    }
+  });
+});

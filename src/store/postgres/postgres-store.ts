@@ -83,6 +83,9 @@ export class PostgresStore implements Store {
       idleTimeoutMillis: 30_000,
       keepAlive: true,
       application_name: 'oidc-settings',
+      // A commit is acknowledged only once it is on the server's disk,
+      // whatever the database's or the role's default says.
+      options: '-c synchronous_commit=on',
     };
     await migrate(config, location, options.onMigration);
     const pool = new pg.Pool(config);
@@ -91,8 +94,16 @@ export class PostgresStore implements Store {
     // process unheard; its query fails on its own, and the pool drops it.
     pool.on('connect', (client) => client.on('error', (error) => options.onConnectionError?.(error)));
     pool.on('error', () => undefined); // idle clients: reported above already
-    return new PostgresStore(pool, location);
+    const store = new PostgresStore(pool, location);
+    const { rows } = await store.query<{ version: string; synchronous_commit: string }>(
+      "SELECT current_setting('server_version') AS version, current_setting('synchronous_commit') AS synchronous_commit",
+    );
+    store.server = { version: rows[0]!.version, synchronousCommit: rows[0]!.synchronous_commit };
+    return store;
   }
+
+  /** The server's version, and the durability its sessions run with (for the start-up log). */
+  server: { readonly version: string; readonly synchronousCommit: string } = { version: '', synchronousCommit: '' };
 
   get open(): boolean {
     return !this.closed;
