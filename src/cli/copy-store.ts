@@ -6,6 +6,7 @@ import type { Store, StoreDump } from '../store/port';
 import { PostgresStore } from '../store/postgres/postgres-store';
 import { holdExclusively, refuseIfInUse } from '../store/sqlite/exclusive';
 import { SqliteStore } from '../store/sqlite/sqlite-store';
+import { UsageError, runCommand } from './command';
 
 const USAGE = `Usage: npm run -s copy-store -- --database-url <url> [--data-dir <dir>]
        (node dist/src/cli/copy-store.js, after npm run build)
@@ -32,7 +33,6 @@ Options:
 
 Exit codes: 0 copied and checked, 1 failed, 2 usage error.`;
 
-class UsageError extends Error {}
 
 const OPTIONS: readonly string[] = ['--data-dir', '--database-url'];
 
@@ -144,15 +144,4 @@ async function run(argv: readonly string[]): Promise<number> {
   }
 }
 
-run(process.argv.slice(2)).then(
-  (code) => (process.exitCode = code),
-  (error: unknown) => {
-    if (error instanceof UsageError) {
-      process.stderr.write(`${error.message}\n\n${USAGE}\n`);
-      process.exitCode = 2;
-    } else {
-      process.stderr.write(`copy-store: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 1;
-    }
-  },
-);
+runCommand(() => run(process.argv.slice(2)), USAGE, 'copy-store: ');

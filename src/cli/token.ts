@@ -7,6 +7,7 @@ import { type Tightened, secureDataFolder } from '../store/file-modes';
 import type { Store } from '../store/port';
 import { PostgresStore } from '../store/postgres/postgres-store';
 import { SqliteStore } from '../store/sqlite/sqlite-store';
+import { UsageError, runCommand } from './command';
 
 const USAGE = `Usage: npm run -s token -- <command> [options]
 
@@ -24,7 +25,6 @@ Options:
 
 (npm run -s keeps npm's own banner off stdout, so $(npm run -s token -- create ...) is the token.)`;
 
-class UsageError extends Error {}
 
 interface Parsed {
   readonly command: string | undefined;
@@ -129,15 +129,4 @@ async function run(argv: readonly string[], now = Date.now()): Promise<number> {
   }
 }
 
-run(process.argv.slice(2)).then(
-  (code) => (process.exitCode = code),
-  (error: unknown) => {
-    if (error instanceof UsageError) {
-      process.stderr.write(`${error.message}\n\n${USAGE}\n`);
-      process.exitCode = 2;
-    } else {
-      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 1;
-    }
-  },
-);
+runCommand(() => run(process.argv.slice(2)), USAGE);

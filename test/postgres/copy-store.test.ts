@@ -16,6 +16,7 @@ import { adminClient, call, lifetimes, type ObjectDetails } from '../helpers/grp
 import { type PostgresCluster, pgQuery, startPostgres } from '../helpers/postgres';
 import { tempDir } from '../helpers/server';
 import { type Replica, startReplicas, stopAll } from './replicas';
+import { PROJECTION_COLUMNS } from '../../src/store/projection';
 
 const COPY_CLI = path.join(__dirname, '../../dist/src/cli/copy-store.js');
 const execFileAsync = promisify(execFile);
@@ -121,20 +122,7 @@ describe('copy-store from a stopped SQLite server into an empty PostgreSQL datab
       ['events', ['instance_id', 'sequence', 'type', 'payload', 'actor', 'created_at'], 'instance_id, sequence'],
       [
         'oidc_settings',
-        [
-          'instance_id',
-          'access_token_lifetime_seconds',
-          'access_token_lifetime_nanos',
-          'id_token_lifetime_seconds',
-          'id_token_lifetime_nanos',
-          'refresh_token_idle_expiration_seconds',
-          'refresh_token_idle_expiration_nanos',
-          'refresh_token_expiration_seconds',
-          'refresh_token_expiration_nanos',
-          'sequence',
-          'created_at',
-          'changed_at',
-        ],
+        [...PROJECTION_COLUMNS],
         'instance_id',
       ],
       ['tokens', ['id', 'hash', 'role', 'description', 'created_at', 'expires_at', 'revoked_at'], 'id'],

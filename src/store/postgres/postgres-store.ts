@@ -303,21 +303,9 @@ function appendStatement(
       RETURNING 1)`,
   ];
   if (settings) {
-    const l = settings.lifetimes;
     const first = values.length + 1;
-    values.push(
-      l.accessTokenLifetime.seconds.toString(),
-      l.accessTokenLifetime.nanos,
-      l.idTokenLifetime.seconds.toString(),
-      l.idTokenLifetime.nanos,
-      l.refreshTokenIdleExpiration.seconds.toString(),
-      l.refreshTokenIdleExpiration.nanos,
-      l.refreshTokenExpiration.seconds.toString(),
-      l.refreshTokenExpiration.nanos,
-      settings.details.sequence.toString(),
-      settings.details.creationDate,
-      settings.details.changeDate,
-    );
+    // $1 is the instance already.
+    values.push(...projectionRow(instanceId, settings).slice(1));
     const placeholders = Array.from({ length: 11 }, (_, i) => `$${first + i}`).join(', ');
     parts.push(`projected AS (
       INSERT INTO oidc_settings (${PROJECTION_COLUMNS.join(', ')})
@@ -336,6 +324,25 @@ function appendStatement(
     text: `WITH ${parts.join(',\n')} SELECT count(*)::int AS appended FROM appended`,
     values,
   };
+}
+
+/** The projection's row for an instance, in PROJECTION_COLUMNS order, as query parameters. */
+function projectionRow(instanceId: string, settings: OidcSettings): unknown[] {
+  const l = settings.lifetimes;
+  return [
+    instanceId,
+    l.accessTokenLifetime.seconds.toString(),
+    l.accessTokenLifetime.nanos,
+    l.idTokenLifetime.seconds.toString(),
+    l.idTokenLifetime.nanos,
+    l.refreshTokenIdleExpiration.seconds.toString(),
+    l.refreshTokenIdleExpiration.nanos,
+    l.refreshTokenExpiration.seconds.toString(),
+    l.refreshTokenExpiration.nanos,
+    settings.details.sequence.toString(),
+    settings.details.creationDate,
+    settings.details.changeDate,
+  ];
 }
 
 async function insertToken(client: pg.PoolClient, token: NewToken): Promise<void> {
@@ -517,21 +524,11 @@ async function restoreRows(client: pg.PoolClient, dump: StoreDump): Promise<void
     });
   }
   for (const { instanceId, settings } of dump.settings) {
-    const l = settings.lifetimes;
-    await client.query(`INSERT INTO oidc_settings (${PROJECTION_COLUMNS.join(', ')}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, [
-      instanceId,
-      l.accessTokenLifetime.seconds.toString(),
-      l.accessTokenLifetime.nanos,
-      l.idTokenLifetime.seconds.toString(),
-      l.idTokenLifetime.nanos,
-      l.refreshTokenIdleExpiration.seconds.toString(),
-      l.refreshTokenIdleExpiration.nanos,
-      l.refreshTokenExpiration.seconds.toString(),
-      l.refreshTokenExpiration.nanos,
-      settings.details.sequence.toString(),
-      settings.details.creationDate,
-      settings.details.changeDate,
-    ]);
+    const row = projectionRow(instanceId, settings);
+    await client.query(
+      `INSERT INTO oidc_settings (${PROJECTION_COLUMNS.join(', ')}) VALUES (${row.map((_, i) => `$${i + 1}`).join(', ')})`,
+      row,
+    );
   }
   // One statement: the tokens_changed trigger bumps token_changes once, as for any other change of tokens.
   await client.query(
