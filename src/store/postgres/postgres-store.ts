@@ -166,14 +166,7 @@ export class PostgresStore implements Store {
       'SELECT * FROM events WHERE instance_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3',
       [instanceId, afterSequence.toString(), limit],
     );
-    return rows.map((row) => ({
-      instanceId: row.instance_id,
-      sequence: BigInt(row.sequence),
-      type: row.type,
-      payload: row.payload,
-      actor: row.actor,
-      createdAt: Number(row.created_at),
-    }));
+    return rows.map(toStoredEvent);
   }
 
   fault(error: unknown): StoreFault | undefined {
