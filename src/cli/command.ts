@@ -1,3 +1,5 @@
+import { SETTINGS, redactUrl } from '../config/config';
+
 /** A command line that cannot be run as given: the message, then the usage, exit 2. */
 export class UsageError extends Error {}
 
@@ -19,4 +21,16 @@ export function runCommand(main: () => Promise<number>, usage: string, prefix = 
       }
     },
   );
+}
+
+/**
+ * The PostgreSQL database a command works on: --database-url, else
+ * DATABASE_URL, checked as the server checks it; undefined when neither is set.
+ */
+export function databaseUrlOption(options: ReadonlyMap<string, string>): string | undefined {
+  const url = options.get('--database-url') ?? (process.env['DATABASE_URL'] || undefined);
+  if (url !== undefined && SETTINGS.databaseUrl.parse(url) === undefined) {
+    throw new UsageError(`--database-url ${JSON.stringify(redactUrl(url))}: expected ${SETTINGS.databaseUrl.expected}`);
+  }
+  return url;
 }

@@ -1,12 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { redactUrl } from '../config/config';
 import type { Store, StoreDump } from '../store/port';
 import { PostgresStore } from '../store/postgres/postgres-store';
 import { holdExclusively, refuseIfInUse } from '../store/sqlite/exclusive';
 import { SqliteStore } from '../store/sqlite/sqlite-store';
-import { UsageError, runCommand } from './command';
+import { UsageError, databaseUrlOption, runCommand } from './command';
 
 const USAGE = `Usage: npm run -s copy-store -- --database-url <url> [--data-dir <dir>]
        (node dist/src/cli/copy-store.js, after npm run build)
@@ -117,9 +116,8 @@ async function run(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const url = options.get('--database-url') ?? (process.env['DATABASE_URL'] || undefined);
+  const url = databaseUrlOption(options);
   if (url === undefined) throw new UsageError('--database-url (or DATABASE_URL) is needed: the PostgreSQL database to copy into');
-  if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`--database-url ${JSON.stringify(redactUrl(url))}: expected a postgres:// URL`);
   const dataDir = path.resolve(options.get('--data-dir') ?? (process.env['DATA_DIR'] || './data'));
 
   const source = openSource(dataDir);

@@ -2,12 +2,11 @@ import path from 'node:path';
 import { Tokens } from '../app/tokens';
 import { parseDurationText } from '../config/duration-text';
 import { ROLES, isRole } from '../domain/access';
-import { redactUrl } from '../config/config';
 import { type Tightened, secureDataFolder } from '../store/file-modes';
 import type { Store } from '../store/port';
 import { PostgresStore } from '../store/postgres/postgres-store';
 import { SqliteStore } from '../store/sqlite/sqlite-store';
-import { UsageError, runCommand } from './command';
+import { UsageError, databaseUrlOption, runCommand } from './command';
 
 const USAGE = `Usage: npm run -s token -- <command> [options]
 
@@ -56,9 +55,8 @@ const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString
 
 /** The store the server uses: PostgreSQL when a database URL is given, else the SQLite file in the data folder. */
 async function openStore(options: Map<string, string>): Promise<Store> {
-  const url = options.get('--database-url') ?? (process.env['DATABASE_URL'] || undefined);
+  const url = databaseUrlOption(options);
   if (url !== undefined) {
-    if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`--database-url ${JSON.stringify(redactUrl(url))}: expected a postgres:// URL`);
     return PostgresStore.open(url, { poolSize: 1 });
   }
   const dataDir = path.resolve(options.get('--data-dir') ?? process.env['DATA_DIR'] ?? './data');
