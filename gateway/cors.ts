@@ -19,16 +19,30 @@ export interface CorsOptions {
   readonly allowedHeaders?: readonly string[];
 }
 
-/** The request headers gRPC-Web and REST clients send: nothing a preflight asks beyond these is granted. */
+/**
+ * The request headers gRPC-Web, Connect and REST clients send (connect-es's
+ * cors.allowedHeaders among them): nothing a preflight asks beyond these is
+ * granted. Browsers compress nothing themselves; the encoding headers are for
+ * clients that do.
+ */
 export const PROTOCOL_REQUEST_HEADERS: readonly string[] = [
   'authorization',
   'content-type',
   'x-grpc-web',
   'x-user-agent',
   'grpc-timeout',
+  'grpc-encoding',
+  'grpc-accept-encoding',
+  'connect-protocol-version',
+  'connect-timeout-ms',
+  'content-encoding',
+  'connect-content-encoding',
+  'connect-accept-encoding',
   'accept-language',
 ];
-const EXPOSED_HEADERS = 'grpc-status, grpc-message, grpc-status-details-bin, www-authenticate, allow';
+/** What clients read from an answer: gRPC-Web's status, the encodings, and the refusals' hints. */
+const EXPOSED_HEADERS =
+  'grpc-status, grpc-message, grpc-status-details-bin, grpc-encoding, content-encoding, connect-content-encoding, grpc-accept-encoding, accept-encoding, www-authenticate, allow';
 
 /** A serialized origin (scheme://host[:port]); "null" and anything else is not one. */
 const ORIGIN = /^[a-z][a-z0-9+.-]*:\/\/[^\s/?#]+$/i;

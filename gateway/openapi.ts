@@ -23,7 +23,7 @@ import { StatusSchema } from '../gen/es/google/rpc/status_pb';
 import { auth_option } from '../gen/es/zitadel/options_pb';
 import { codeToHttpStatus } from './http-status';
 import type { Route, Router } from './rest/routes';
-import { fieldNamed } from './rest/transcode';
+import { fieldNamed } from './json-codec';
 import type { Schema } from './schema';
 import type { ExtraRoute } from './server';
 

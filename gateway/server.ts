@@ -1,6 +1,10 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
+import { COMPRESS_MIN_BYTES } from './compression';
+import { connectHandle, connectRefuse, getAllowed } from './connect/handler';
+import { isConnectContentType } from './connect/content-type';
+import { connectTimeoutParse } from './connect/timeout';
 import { type CorsOptions, corsApply, corsPreflight } from './cors';
 import { withDeadline } from './deadline';
 import { Codes, GatewayError } from './errors';
@@ -32,7 +36,7 @@ function extraRouteFor(routes: readonly ExtraRoute[], method: string, path: stri
 /** One finished call, for logs and metrics; "unmatched" stands for a method the gateway does not know. */
 export interface CallRecord {
   readonly method: string;
-  readonly protocol: 'grpc-web' | 'grpc-web-text' | 'rest';
+  readonly protocol: 'grpc-web' | 'grpc-web-text' | 'connect' | 'rest';
   readonly code: number;
   readonly durationMs: number;
   readonly annotations?: Readonly<Record<string, string>>;
@@ -45,8 +49,10 @@ export interface GatewayOptions {
   /** Path prefix per service, e.g. {"zitadel.admin.v1.AdminService": "/admin/v1"}. */
   readonly mounts: Readonly<Record<string, string>>;
   readonly cors: CorsOptions;
-  /** Larger request bodies are refused with 413. */
+  /** Larger request bodies, and messages larger once decompressed, are refused with 413. */
   readonly maxBodyBytes: number;
+  /** Answers at least this large are gzipped for clients that take gzip; 1024 unless set. */
+  readonly compressMinBytes?: number;
   /** The deadline of a call whose client sets none (grpc-timeout); none when undefined. */
   readonly defaultTimeoutMs?: number;
   readonly extraRoutes?: readonly ExtraRoute[];
@@ -75,8 +81,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   const schema = schemaFromDescriptorSet(options.descriptorSet);
   const router = routerCompile(schema, options.mounts);
   const call = withDeadline(options.call);
+  const compressMinBytes = options.compressMinBytes ?? COMPRESS_MIN_BYTES;
   const rest = { call, registry: schema.registry, maxBodyBytes: options.maxBodyBytes };
-  const grpcWeb = { call, maxBodyBytes: options.maxBodyBytes };
+  const grpcWeb = { call, maxBodyBytes: options.maxBodyBytes, compressMinBytes };
+  const connect = { call, registry: schema.registry, maxBodyBytes: options.maxBodyBytes, compressMinBytes };
   const extras = [...(options.extraRoutes ?? [])];
   if (options.openApi) {
     extras.push(openApiRoute(openApiDocument(schema, router, { ...options.openApi, mounts: options.mounts })));
@@ -93,28 +101,43 @@ export function createGateway(options: GatewayOptions): Gateway {
     const record = (protocol: CallRecord['protocol'], code: number, name: string, annotations?: Readonly<Record<string, string>>) =>
       options.onCall?.({ method: name, protocol, code, durationMs: performance.now() - started, annotations });
 
+    const contentType = request.headers['content-type'];
+    const known = grpcPath ? schema.methods.get(path) : undefined;
+    // gRPC paths take gRPC-Web and Connect (POST; GET for a method without
+    // side effects); every other path is a REST route or an extra one.
+    const protocol: 'grpc-web' | 'connect' | 'rest' = isGrpcWebContentType(contentType)
+      ? 'grpc-web'
+      : grpcPath && (method === 'POST' || (method === 'GET' && known !== undefined))
+        ? 'connect'
+        : 'rest';
+
     if (method === 'OPTIONS') {
-      corsPreflight(request, response, options.cors, grpcPath ? ['POST'] : router.methodsFor(path));
+      corsPreflight(request, response, options.cors, grpcPath ? (getAllowed(known) ? ['GET', 'POST'] : ['POST']) : router.methodsFor(path));
       return;
     }
     corsApply(request, response, options.cors);
 
     // The method label of logs and metrics: a known method, never an
     // arbitrary client-chosen path (which would make label values unbounded).
-    let name = grpcPath && schema.methods.has(path) ? path : 'unmatched';
+    let name = known ? path : 'unmatched';
     const run = async (): Promise<void> => {
-      const deadline = deadlineOf(request, options.defaultTimeoutMs);
-      if (isGrpcWebContentType(request.headers['content-type']) || (grpcPath && method === 'POST')) {
+      if (protocol === 'grpc-web') {
         if (method !== 'POST') throw new GatewayError(Codes.unimplemented, 'gRPC-Web calls are POST', 405, { allow: 'POST' });
-        if (!isGrpcWebContentType(request.headers['content-type'])) {
+        const outcome = await grpcWebHandle(request, response, path, grpcDeadline(request, options.defaultTimeoutMs), grpcWeb);
+        record(outcome.protocol, outcome.code, name, outcome.annotations);
+        return;
+      }
+      if (protocol === 'connect') {
+        if (method === 'POST' && !isConnectContentType(contentType)) {
           throw new GatewayError(
             Codes.unimplemented,
-            `content type ${request.headers['content-type'] ?? '(none)'} is not gRPC-Web: use application/grpc-web[-text][+proto]`,
+            `content type ${contentType ?? '(none)'} is neither gRPC-Web nor Connect: use application/grpc-web[-text][+proto], application/proto or application/json`,
             415,
           );
         }
-        const outcome = await grpcWebHandle(request, response, path, deadline, grpcWeb);
-        record(outcome.protocol, outcome.code, name, outcome.annotations);
+        const deadline = connectDeadline(request, options.defaultTimeoutMs);
+        const outcome = await connectHandle(request, response, path, known, mark === -1 ? '' : target.slice(mark + 1), deadline, connect);
+        record('connect', outcome.code, name, outcome.annotations);
         return;
       }
       const extra = extraRouteFor(extras, method, path);
@@ -123,13 +146,16 @@ export function createGateway(options: GatewayOptions): Gateway {
         return;
       }
       const match = router.match(method === 'HEAD' ? 'GET' : method, path);
-      if (match.kind === 'none') throw new GatewayError(Codes.notFound, `no route for ${method} ${path}`);
+      if (match.kind === 'none') {
+        if (grpcPath) throw new GatewayError(Codes.unimplemented, `${method} is not allowed on ${path}: gRPC-Web and Connect calls are POST`, 405, { allow: 'POST' });
+        throw new GatewayError(Codes.notFound, `no route for ${method} ${path}`);
+      }
       if (match.kind === 'method') {
         throw new GatewayError(Codes.unimplemented, `${method} is not allowed on ${path}`, 405, { allow: match.allowed.join(', ') });
       }
       name = match.route.grpcPath;
       const query = new URLSearchParams(mark === -1 ? '' : target.slice(mark + 1));
-      const result = await restHandle(request, response, match.route, match.bindings, query, deadline, rest);
+      const result = await restHandle(request, response, match.route, match.bindings, query, grpcDeadline(request, options.defaultTimeoutMs), rest);
       record('rest', result.code, name, result.annotations);
     };
 
@@ -140,9 +166,9 @@ export function createGateway(options: GatewayOptions): Gateway {
         response.destroy();
         return;
       }
-      const grpcWeb = isGrpcWebContentType(request.headers['content-type']);
-      record(grpcWeb ? 'grpc-web' : 'rest', error.code, name);
-      if (grpcWeb) grpcWebRefuse(response, error);
+      record(protocol, error.code, name);
+      if (protocol === 'grpc-web') grpcWebRefuse(response, error);
+      else if (protocol === 'connect') connectRefuse(response, error);
       else restRefuse(response, error, schema.registry);
       // A body the gateway refused unread is drained, so the connection stays usable.
       if (!request.complete) request.resume();
@@ -152,16 +178,28 @@ export function createGateway(options: GatewayOptions): Gateway {
 }
 
 /**
- * A call's deadline: from grpc-timeout, which gRPC-Web clients send and
- * REST clients may send too (as with grpc-gateway), else the default.
+ * A gRPC-Web or REST call's deadline: from grpc-timeout, which gRPC-Web
+ * clients send and REST clients may send too (as with grpc-gateway), else
+ * the default.
  */
-function deadlineOf(request: IncomingMessage, defaultTimeoutMs: number | undefined): number | undefined {
+function grpcDeadline(request: IncomingMessage, defaultTimeoutMs: number | undefined): number | undefined {
   const header = request.headers['grpc-timeout']?.toString();
-  if (header === undefined) return defaultTimeoutMs === undefined ? undefined : Date.now() + defaultTimeoutMs;
+  if (header === undefined) return defaultDeadline(defaultTimeoutMs);
   const ms = grpcTimeoutParse(header);
   if (ms === undefined) throw new GatewayError(Codes.invalidArgument, `malformed grpc-timeout ${JSON.stringify(header)}`);
   return Date.now() + ms;
 }
+
+/** A Connect call's deadline: from Connect-Timeout-Ms, else the default. */
+function connectDeadline(request: IncomingMessage, defaultTimeoutMs: number | undefined): number | undefined {
+  const header = request.headers['connect-timeout-ms']?.toString();
+  if (header === undefined) return defaultDeadline(defaultTimeoutMs);
+  const ms = connectTimeoutParse(header);
+  if (ms === undefined) throw new GatewayError(Codes.invalidArgument, `malformed connect-timeout-ms ${JSON.stringify(header)}: a positive integer of at most 10 digits`);
+  return Date.now() + ms;
+}
+
+const defaultDeadline = (ms: number | undefined) => (ms === undefined ? undefined : Date.now() + ms);
 
 export interface GatewayServer {
   readonly server: http.Server | http2.Http2SecureServer;

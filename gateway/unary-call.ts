@@ -26,8 +26,10 @@ export interface UnaryCallResult {
   readonly response?: Uint8Array;
   /** A serialized google.rpc.Status (grpc-status-details-bin). */
   readonly details?: Uint8Array;
-  /** Response headers and trailers other than the status, lower-case keys. */
+  /** Response headers, lower-case keys; binary (-bin) values base64. */
   readonly metadata?: Readonly<Record<string, string>>;
+  /** Trailers other than the status, lower-case keys; binary (-bin) values base64. */
+  readonly trailers?: Readonly<Record<string, string>>;
   /** Facts for logs and metrics an in-process core may add; never sent to the client. */
   readonly annotations?: Readonly<Record<string, string>>;
 }

@@ -16,6 +16,13 @@ export interface UpstreamChannel {
 
 const identity = (bytes: Buffer) => bytes;
 
+/** Metadata as a record; binary (-bin) values base64, as they travel in HTTP/2. */
+function metadataRecord(metadata: grpc.Metadata): Record<string, string> {
+  const record: Record<string, string> = {};
+  for (const [key, value] of Object.entries(metadata.getMap())) record[key] = typeof value === 'string' ? value : value.toString('base64');
+  return record;
+}
+
 /**
  * Unary calls to any gRPC upstream over one grpc-js channel. The channel
  * reconnects on its own; its backoff is capped at 2 s so the gateway is back
@@ -43,6 +50,8 @@ export function upstreamChannel(target: string, options: UpstreamOptions = {}): 
       }
       const callOptions: grpc.CallOptions = request.deadline === undefined ? {} : { deadline: request.deadline };
       let headers: Record<string, string> = {};
+      let outcome: UnaryCallResult | undefined;
+      // grpc-js calls back, then emits 'status' with the trailers, in one turn.
       const pending = client.makeUnaryRequest(
         request.method,
         identity,
@@ -53,20 +62,20 @@ export function upstreamChannel(target: string, options: UpstreamOptions = {}): 
         (error, response) => {
           request.signal?.removeEventListener('abort', cancel);
           if (!error) {
-            resolve({ code: 0, message: '', response: response!, metadata: headers });
+            outcome = { code: 0, message: '', response: response!, metadata: headers };
             return;
           }
           const details = error.metadata?.get('grpc-status-details-bin')[0];
           const message =
             error.code === grpc.status.UNAVAILABLE ? `upstream ${target} unavailable: ${error.details}` : error.details;
-          resolve({ code: error.code, message, details: details instanceof Buffer ? details : undefined });
+          outcome = { code: error.code, message, details: details instanceof Buffer ? details : undefined, metadata: headers };
         },
       );
-      pending.on('metadata', (received: grpc.Metadata) => {
-        headers = {};
-        for (const [key, value] of Object.entries(received.getMap())) {
-          headers[key] = typeof value === 'string' ? value : value.toString('base64');
-        }
+      pending.on('metadata', (received: grpc.Metadata) => (headers = metadataRecord(received)));
+      pending.on('status', (status: grpc.StatusObject) => {
+        const trailers = metadataRecord(status.metadata);
+        delete trailers['grpc-status-details-bin']; // carried as details
+        resolve({ ...(outcome ?? { code: status.code, message: status.details }), trailers });
       });
       const cancel = () => pending.cancel();
       const signal = request.signal;

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bodyRead } from '../body';
+import { type Encoding, acceptsGzip, compressFor, decompress, encodingParse } from '../compression';
 import { Departure } from '../departure';
 import { Codes, GatewayError } from '../errors';
 import { headersToMetadata } from '../metadata';
@@ -12,7 +13,10 @@ import { trailerSerialize } from './trailer';
 
 export interface GrpcWebOptions {
   readonly call: UnaryCall;
+  /** The limit of a request body, and of its message once decompressed. */
   readonly maxBodyBytes: number;
+  /** Answers at least this large are gzipped for a client that lists gzip in grpc-accept-encoding. */
+  readonly compressMinBytes: number;
 }
 
 /** What the handler tells its caller about a finished call (for logs and metrics). */
@@ -44,9 +48,10 @@ export async function grpcWebHandle(
     );
   }
   const protocol = type.text ? 'grpc-web-text' : 'grpc-web';
+  const encoding = encodingParse(request.headers['grpc-encoding'], 'grpc-accept-encoding');
   let message: Uint8Array;
   try {
-    message = requestMessage(await bodyRead(request, options.maxBodyBytes), type);
+    message = requestMessage(await bodyRead(request, options.maxBodyBytes), type, encoding, options.maxBodyBytes);
   } catch (error) {
     if (error instanceof GatewayError && error.code === Codes.cancelled) return { protocol, code: Codes.cancelled };
     throw error;
@@ -63,11 +68,11 @@ export async function grpcWebHandle(
     },
   });
   departure.done();
-  if (!departure.happened) respond(response, type, result);
+  if (!departure.happened) respond(response, type, result, acceptsGzip(request.headers['grpc-accept-encoding']) ? options.compressMinBytes : undefined);
   return { protocol, code: result.code, annotations: result.annotations };
 }
 
-function requestMessage(body: Buffer, type: GrpcWebContentType): Uint8Array {
+function requestMessage(body: Buffer, type: GrpcWebContentType, encoding: Encoding, limit: number): Uint8Array {
   let bytes: Uint8Array = body;
   if (type.text) {
     try {
@@ -88,10 +93,10 @@ function requestMessage(body: Buffer, type: GrpcWebContentType): Uint8Array {
   if (data.length !== 1) {
     throw new GatewayError(Codes.invalidArgument, `a unary call takes exactly one message frame, got ${data.length}`);
   }
-  if ((data[0]!.flags & FLAG_COMPRESSED) !== 0) {
-    throw new GatewayError(Codes.unimplemented, 'compressed messages are not supported (no grpc-encoding is offered)', 415);
-  }
-  return data[0]!.payload;
+  if ((data[0]!.flags & FLAG_COMPRESSED) === 0) return data[0]!.payload;
+  // A compressed flag without an encoding to read it by (grpc/grpc doc/compression.md).
+  if (encoding === 'identity') throw new GatewayError(Codes.invalidArgument, 'a compressed message without grpc-encoding');
+  return decompress(encoding, data[0]!.payload, limit);
 }
 
 /** The status as header (or trailer) fields. */
@@ -101,20 +106,29 @@ export function statusFields(code: number, message: string, details?: Uint8Array
   return fields;
 }
 
-function respond(response: ServerResponse, type: GrpcWebContentType, result: UnaryCallResult): void {
+/** `compressMinBytes` is set when the client takes gzip. */
+function respond(response: ServerResponse, type: GrpcWebContentType, result: UnaryCallResult, compressMinBytes: number | undefined): void {
   const extra = result.metadata ?? {};
   if (result.code !== 0 || !result.response) {
     // Trailers-only: no message, so the status travels in the headers.
-    response.writeHead(200, { ...extra, 'content-type': type.response, ...statusFields(result.code, result.message, result.details) });
+    response.writeHead(200, {
+      ...extra,
+      ...result.trailers,
+      'content-type': type.response,
+      ...statusFields(result.code, result.message, result.details),
+    });
     response.end();
     return;
   }
-  const data = frameSerialize(0, result.response);
-  const trailer = trailerSerialize(statusFields(0, ''));
+  const compressed = compressFor(compressMinBytes !== undefined, result.response, compressMinBytes ?? 0);
+  const data = compressed ? frameSerialize(FLAG_COMPRESSED, compressed) : frameSerialize(0, result.response);
+  const trailer = trailerSerialize({ ...result.trailers, ...statusFields(0, '') });
   const body = type.text
     ? Buffer.from(data.toString('base64') + trailer.toString('base64'), 'latin1')
     : Buffer.concat([data, trailer]);
-  response.writeHead(200, { ...extra, 'content-type': type.response, 'content-length': body.length });
+  const headers: Record<string, string | number> = { ...extra, 'content-type': type.response, 'content-length': body.length };
+  if (compressed) headers['grpc-encoding'] = 'gzip';
+  response.writeHead(200, headers);
   response.end(body);
 }
 

@@ -3,7 +3,7 @@ import type { HttpRule } from '../../gen/es/google/api/http_pb';
 import { http } from '../../gen/es/google/api/annotations_pb';
 import type { Schema } from '../schema';
 import { type CompiledPathTemplate, compilePathTemplate } from './path-template';
-import { fieldNamed } from './transcode';
+import { fieldNamed } from '../json-codec';
 
 /** One HTTP binding of a method, compiled once at start. */
 export interface Route {

@@ -1,16 +1,6 @@
-import {
-  type DescField,
-  type DescMessage,
-  type JsonObject,
-  type JsonValue,
-  type Registry,
-  ScalarType,
-  fromBinary,
-  fromJson,
-  toBinary,
-  toJsonString,
-} from '@bufbuild/protobuf';
+import { type DescMessage, type JsonObject, type JsonValue, type Registry, ScalarType, fromBinary, toJsonString } from '@bufbuild/protobuf';
 import { Codes, GatewayError } from '../errors';
+import { binaryToJson, fieldNamed, jsonParse, jsonToBinary } from '../json-codec';
 import type { Route } from './routes';
 
 /**
@@ -31,7 +21,7 @@ export function requestTranscode(
   const input = route.method.input;
   let json: JsonObject = {};
   if (route.body !== '') {
-    const parsed = bodyJson(body);
+    const parsed = jsonParse(body);
     if (route.body === '*') {
       if (parsed !== undefined && (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))) {
         throw new GatewayError(Codes.invalidArgument, `the request body must be a JSON object (${input.typeName})`);
@@ -48,67 +38,16 @@ export function requestTranscode(
   }
   for (const [key, value] of Object.entries(bindings)) bind(json, input, key.split('.'), value);
 
-  const options = { ignoreUnknownFields: true, registry };
-  try {
-    return toBinary(input, fromJson(input, json, options));
-  } catch (error) {
-    // The parser's reason does not always say which field it was reading
-    // (a bad Duration is just "google.protobuf.Duration"): find it by parsing
-    // the top-level fields one at a time, and name it.
-    const reason = error instanceof Error ? error.message : String(error);
-    const culprit = Object.keys(json).find((key) => {
-      try {
-        fromJson(input, { [key]: json[key]! }, options);
-        return false;
-      } catch {
-        return true;
-      }
-    });
-    throw new GatewayError(Codes.invalidArgument, culprit === undefined ? reason : `invalid value for field ${culprit}: ${reason}`);
-  }
+  return jsonToBinary(input, json, registry);
 }
-
-/**
- * The JSON made from a response, by the very bytes object it was made from:
- * an in-process core that hands back the same encoded answer while nothing
- * changed (a cached Get) is answered without decoding and encoding again.
- * Bytes from an upstream are new each call and simply miss.
- */
-const jsonOfBytes = new WeakMap<Uint8Array, { readonly route: Route; readonly json: string }>();
 
 /** Response message -> JSON, the whole message or its response_body field. */
 export function responseTranscode(route: Route, bytes: Uint8Array, registry: Registry): string {
-  const cached = jsonOfBytes.get(bytes);
-  if (cached?.route === route) return cached.json;
-  const json = responseJson(route, bytes, registry);
-  jsonOfBytes.set(bytes, { route, json });
-  return json;
-}
-
-function responseJson(route: Route, bytes: Uint8Array, registry: Registry): string {
   const output = route.method.output;
-  const message = fromBinary(output, bytes);
-  if (route.responseBody === '') return toJsonString(output, message, { registry });
+  if (route.responseBody === '') return binaryToJson(output, bytes, registry);
   const field = output.fields.find((f) => f.name === route.responseBody);
-  const whole = JSON.parse(toJsonString(output, message, { registry, useProtoFieldName: true })) as JsonObject;
+  const whole = JSON.parse(toJsonString(output, fromBinary(output, bytes), { registry, useProtoFieldName: true })) as JsonObject;
   return JSON.stringify(field ? (whole[field.name] ?? null) : null);
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-function bodyJson(body: Buffer): JsonValue | undefined {
-  let text: string;
-  try {
-    text = utf8.decode(body);
-  } catch {
-    throw new GatewayError(Codes.invalidArgument, 'the request body is not valid UTF-8');
-  }
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text) as JsonValue;
-  } catch (error) {
-    throw new GatewayError(Codes.invalidArgument, `malformed JSON body: ${(error as Error).message}`);
-  }
 }
 
 /**
@@ -141,10 +80,6 @@ function bind(json: JsonObject, message: DescMessage, path: string[], value: str
       target[field.name] = typed;
     }
   }
-}
-
-export function fieldNamed(message: DescMessage, name: string): DescField | undefined {
-  return message.fields.find((f) => f.name === name || f.jsonName === name);
 }
 
 function boolOf(value: string, field: string): boolean {

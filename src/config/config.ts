@@ -266,7 +266,7 @@ export const SETTINGS = {
   corsAllowedHeaders: define({
     env: 'CORS_ALLOWED_HEADERS',
     description:
-      'Request headers browsers may send besides the ones gRPC-Web and REST need (authorization, content-type, x-grpc-web, x-user-agent, grpc-timeout, accept-language): a comma list, e.g. x-request-id',
+      'Request headers browsers may send besides the ones gRPC-Web, Connect and REST need (authorization, content-type, x-grpc-web, x-user-agent, grpc-timeout, connect-protocol-version, connect-timeout-ms, the encoding headers, accept-language): a comma list, e.g. x-request-id',
     default: '',
     parse: headerNames,
     expected: 'a comma list of header names',

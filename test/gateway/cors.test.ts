@@ -34,7 +34,22 @@ describe.each([
     expect(r.headers['access-control-allow-methods']).toBe('POST, OPTIONS');
     const headers = String(r.headers['access-control-allow-headers']).split(', ').sort();
     // The protocols' headers and CORS_ALLOWED_HEADERS (lower-cased), and nothing the preflight merely asked for.
-    expect(headers).toEqual(['accept-language', 'authorization', 'content-type', 'grpc-timeout', 'x-grpc-web', 'x-request-id', 'x-user-agent']);
+    expect(headers).toEqual([
+      'accept-language',
+      'authorization',
+      'connect-accept-encoding',
+      'connect-content-encoding',
+      'connect-protocol-version',
+      'connect-timeout-ms',
+      'content-encoding',
+      'content-type',
+      'grpc-accept-encoding',
+      'grpc-encoding',
+      'grpc-timeout',
+      'x-grpc-web',
+      'x-request-id',
+      'x-user-agent',
+    ]);
     expect(Number(r.headers['access-control-max-age'])).toBeGreaterThan(0);
     expect(String(r.headers['vary'])).toContain('Origin');
   });

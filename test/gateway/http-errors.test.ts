@@ -154,12 +154,12 @@ describe('gRPC-Web errors', () => {
     await stillServes();
   });
 
-  it('415 for a gRPC path without a gRPC-Web content type', async () => {
-    const r = await call('{}', 'application/json');
-    expect(r.status).toBe(415);
-    expect(json(r.body).code).toBe(12);
-    const native = await call(frame(Buffer.alloc(0)), 'application/grpc');
-    expect(native.status).toBe(415);
+  it('415 for a gRPC path with neither a gRPC-Web nor a Connect content type, as a Connect error', async () => {
+    for (const type of ['application/grpc', 'text/plain', 'application/connect+proto']) {
+      const r = await call(frame(Buffer.alloc(0)), type);
+      expect(r.status).toBe(415);
+      expect(json(r.body)).toEqual({ code: 'unimplemented', message: expect.stringContaining(type) });
+    }
   });
 
   it('answers UNIMPLEMENTED for an unknown method', async () => {

@@ -1,0 +1,81 @@
+import {
+  type DescField,
+  type DescMessage,
+  type JsonObject,
+  type JsonValue,
+  type Registry,
+  fromBinary,
+  fromJson,
+  toBinary,
+  toJsonString,
+} from '@bufbuild/protobuf';
+import { Codes, GatewayError } from './errors';
+
+/**
+ * Proto3 JSON in and out for the protocols that carry JSON (REST, Connect).
+ * The mapping itself is @bufbuild/protobuf's; what is kept here is what it
+ * does not do: name the field a parse failed on, and keep the JSON of an
+ * answer the core hands back unchanged.
+ */
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A request body as JSON; undefined for an empty (or blank) body. */
+export function jsonParse(body: Uint8Array): JsonValue | undefined {
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    throw new GatewayError(Codes.invalidArgument, 'the request body is not valid UTF-8');
+  }
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch (error) {
+    throw new GatewayError(Codes.invalidArgument, `malformed JSON body: ${(error as Error).message}`);
+  }
+}
+
+/** JSON -> binary message; unknown fields are discarded, an invalid value is named by its field. */
+export function jsonToBinary(input: DescMessage, json: JsonObject, registry: Registry): Uint8Array {
+  const options = { ignoreUnknownFields: true, registry };
+  try {
+    return toBinary(input, fromJson(input, json, options));
+  } catch (error) {
+    // The parser's reason does not always say which field it was reading
+    // (a bad Duration is just "google.protobuf.Duration"): find it by parsing
+    // the top-level fields one at a time, and name it.
+    const reason = error instanceof Error ? error.message : String(error);
+    const culprit = Object.keys(json).find((key) => {
+      try {
+        fromJson(input, { [key]: json[key]! }, options);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    throw new GatewayError(Codes.invalidArgument, culprit === undefined ? reason : `invalid value for field ${culprit}: ${reason}`);
+  }
+}
+
+/**
+ * The JSON made from a response, by the very bytes object it was made from:
+ * an in-process core that hands back the same encoded answer while nothing
+ * changed (a cached Get) is answered without decoding and encoding again.
+ * Bytes from an upstream are new each call and simply miss.
+ */
+const jsonOfBytes = new WeakMap<Uint8Array, { readonly output: DescMessage; readonly json: string }>();
+
+/** Binary message -> proto3 JSON text. */
+export function binaryToJson(output: DescMessage, bytes: Uint8Array, registry: Registry): string {
+  const cached = jsonOfBytes.get(bytes);
+  if (cached?.output === output) return cached.json;
+  const json = toJsonString(output, fromBinary(output, bytes), { registry });
+  jsonOfBytes.set(bytes, { output, json });
+  return json;
+}
+
+/** A field by its proto name or its JSON name. */
+export function fieldNamed(message: DescMessage, name: string): DescField | undefined {
+  return message.fields.find((f) => f.name === name || f.jsonName === name);
+}
