@@ -90,7 +90,9 @@ describe('gRPC-Web', () => {
     });
     expect(r.status).toBe(200);
     expect(r.headers['content-type']).toBe('application/grpc-web+proto');
-    expect(r.trailers).toEqual({ 'grpc-status': '0', 'grpc-message': '' });
+    // The upstream's own trailer travels in the trailer frame beside the status.
+    expect(r.trailers).toEqual({ 'grpc-status': '0', 'grpc-message': '', 'x-echo-trailer': 'GetShelfSettings' });
+    expect(r.headers['x-echo-header']).toBe('GetShelfSettings');
     const echo = fromBinary(registry.getMessage('library.v1.Echo')!, r.message!) as unknown as { request: { value: { name: string } } };
     expect(echo.request.value.name).toBe('shelves/1/settings');
   });

@@ -158,7 +158,9 @@ describe('gRPC-Web errors', () => {
     for (const type of ['application/grpc', 'text/plain', 'application/connect+proto']) {
       const r = await call(frame(Buffer.alloc(0)), type);
       expect(r.status).toBe(415);
-      expect(json(r.body)).toEqual({ code: 'unimplemented', message: expect.stringContaining(type) });
+      const body = json(r.body);
+      expect(body.code).toBe('unimplemented');
+      expect(String(body.message)).toContain(type);
     }
   });
 

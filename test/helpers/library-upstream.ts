@@ -1,8 +1,10 @@
 /**
  * A small gRPC upstream for the test-only library.v1.LibraryService: every
  * method echoes the request it decoded (and the metadata it received);
- * Fail answers with the status asked for, after the delay asked for. It
- * knows nothing of HTTP: whatever the gateway does, it does from the protos.
+ * Fail answers with the status asked for, after the delay asked for. Every
+ * answer carries the header x-echo-header and the trailer x-echo-trailer
+ * (the method's name). It knows nothing of HTTP: whatever the gateway does,
+ * it does from the protos.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -56,13 +58,22 @@ export async function startLibraryUpstream(descriptorSet: Uint8Array, port = 0):
     const slot = echo.fields.find((f) => f.message?.typeName === method.input.typeName)!;
     implementation[method.name] = ((call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
       call.on('cancelled', () => cancelled.push(method.name));
+      // Response metadata in both places, for the protocols to carry: x-echo-header, x-echo-trailer.
+      const headers = new grpc.Metadata();
+      headers.set('x-echo-header', method.name);
+      call.sendMetadata(headers);
+      const trailer = () => {
+        const t = new grpc.Metadata();
+        t.set('x-echo-trailer', method.name);
+        return t;
+      };
       const request = fromBinary(method.input, call.request);
       const metadata: Record<string, string> = {};
       for (const [key, value] of Object.entries(call.metadata.getMap())) metadata[key] = String(value);
       const answer = () => {
         if (method.name === 'Fail') {
           const ask = request as unknown as { code: number; message: string; withDetails: boolean };
-          const trailers = new grpc.Metadata();
+          const trailers = trailer();
           if (ask.withDetails) {
             const status = create(StatusSchema, {
               code: ask.code,
@@ -80,7 +91,7 @@ export async function startLibraryUpstream(descriptorSet: Uint8Array, port = 0):
           request: { case: slot.localName, value: request },
           metadata,
         });
-        callback(null, Buffer.from(toBinary(echo, response)));
+        callback(null, Buffer.from(toBinary(echo, response)), trailer());
       };
       const delay = (request as unknown as { delayMs?: number }).delayMs ?? 0;
       if (delay > 0) setTimeout(answer, delay);
