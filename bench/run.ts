@@ -186,10 +186,11 @@ async function measurePaths(measure: (spec: PathSpec) => Promise<unknown>, dataD
 
   const gatewayPaths = async (prefix: string, where: string, port: number, serves: Record<string, number>) => {
     const group = httpGroup(where);
-    const load = (style: 'grpc-web-update' | 'rest-put' | 'rest-get') => ({ kind: 'http' as const, port, style, token: ours.token });
+    const load = (style: 'grpc-web-update' | 'rest-put' | 'rest-get' | 'connect-update') => ({ kind: 'http' as const, port, style, token: ours.token });
     await measure({ id: `${prefix}-grpcweb-update`, label: `${where}: gRPC-Web Update`, group, load: load('grpc-web-update'), serves, writesTo: ours.databaseFile, ceiling: 'ceiling-http-put', peer: 'peer-grpcweb-update' });
     await measure({ id: `${prefix}-rest-put`, label: `${where}: REST PUT`, group, load: load('rest-put'), serves, writesTo: ours.databaseFile, ceiling: 'ceiling-http-put', peer: 'peer-connect-update' });
     await measure({ id: `${prefix}-rest-get`, label: `${where}: REST GET`, group, load: load('rest-get'), serves, ceiling: 'ceiling-http-get', peer: 'peer-connect-get' });
+    await measure({ id: `${prefix}-connect-update`, label: `${where}: Connect JSON Update`, group, load: load('connect-update'), serves, writesTo: ours.databaseFile, ceiling: 'ceiling-http-put', peer: 'peer-connect-update' });
   };
   log('our gateway, in process');
   await gatewayPaths('inproc', 'gateway in process', ours.httpPort, oursPid);

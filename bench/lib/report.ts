@@ -85,6 +85,7 @@ export function targetResults(results: BenchResults): TargetResult[] {
   atLeast("gRPC-Web Update, gateway in process ≥ 2× the peer's gRPC-Web", 'inproc-grpcweb-update', 'peer-grpcweb-update', 2);
   atLeast('gRPC-Web Update, gateway in process ≥ 0.5× our gRPC Update', 'inproc-grpcweb-update', 'grpc-update', 0.5);
   atLeast("REST PUT ≥ 1.5× the peer's Connect JSON Update", 'inproc-rest-put', 'peer-connect-update', 1.5);
+  atLeast("Connect JSON Update, gateway in process ≥ 1.5× the peer's Connect JSON Update", 'inproc-connect-update', 'peer-connect-update', 1.5);
   // Likewise one HTTP ceiling: node:http parsing the JSON body of a PUT.
   atLeast(
     'REST GET ≥ 0.3× the HTTP ceiling (bare node:http parsing the PUT body)',
