@@ -204,7 +204,7 @@ async function measurePaths(measure: (spec: PathSpec) => Promise<unknown>, dataD
       nodeFlags: [...START_FLAGS],
     }),
   );
-  await gateway.waitForMsg('serving gRPC-Web and REST');
+  await gateway.waitForMsg('serving gRPC-Web, Connect and REST');
   gateway.stopReading();
   await gatewayPaths('standalone', 'gateway standalone', gatewayPort, { gateway: gateway.pid, ...oursPid });
   await gateway.stop();

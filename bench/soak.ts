@@ -164,7 +164,7 @@ async function startServer(): Promise<Server> {
   });
   const port = (entry: Record<string, unknown>) => Number(String(entry['address']).split(':').at(-1));
   const grpcPort = port((await child.waitForMsg('serving gRPC')).entry);
-  const httpPort = port((await child.waitForMsg('serving gRPC-Web and REST')).entry);
+  const httpPort = port((await child.waitForMsg('serving gRPC-Web, Connect and REST')).entry);
   child.stopReading();
   const token = fs.readFileSync(path.join(dataDir, 'admin.pat'), 'utf8').trim();
   return { child, grpcPort, httpPort, token, dataDir };

@@ -99,7 +99,7 @@ async function main(): Promise<void> {
   }
   logger.info(
     { address: `${config.httpHost}:${server.port}`, tls: config.tls !== undefined, upstream: config.upstream, upstreamTls: tlsUpstream },
-    'serving gRPC-Web and REST',
+    'serving gRPC-Web, Connect and REST',
   );
   logger.flush(); // the start lines, at once: scripts wait for them
   const running = server;

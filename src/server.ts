@@ -32,7 +32,7 @@ export interface RunningServer {
   readonly instanceId: string;
   readonly metrics: Metrics;
   readonly grpc: GrpcServer;
-  /** The in-process gateway: gRPC-Web and REST on the HTTP port. */
+  /** The in-process gateway: gRPC-Web, Connect and REST on the HTTP port. */
   readonly http: GatewayServer;
   /** Graceful stop: NOT_SERVING, refuse new calls, finish those in flight, close the database. */
   stop(): Promise<void>;
@@ -152,7 +152,7 @@ export async function startServer(
       idleTimeoutMs: config.httpIdleTimeoutMs,
       onRefused: refusalWarning(logger, 'connection refused: HTTP_MAX_CONNECTIONS reached', { port: 'http' }),
     });
-    logger.info({ address: `${config.httpHost}:${http.port}`, tls: config.tls !== undefined }, 'serving gRPC-Web and REST');
+    logger.info({ address: `${config.httpHost}:${http.port}`, tls: config.tls !== undefined }, 'serving gRPC-Web, Connect and REST');
 
     const stop = () =>
       (stopping ??= (async () => {

@@ -10,9 +10,9 @@ const ROOT = path.join(__dirname, '..');
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 
 describe('README', () => {
-  it('shows examples/grpc-client.js verbatim', () => {
-    const example = fs.readFileSync(path.join(ROOT, 'examples/grpc-client.js'), 'utf8');
-    expect(README).toContain(`<!-- example:examples/grpc-client.js -->\n\`\`\`js\n${example}\`\`\``);
+  it.each(['examples/grpc-client.js', 'examples/connect-client.mjs'])('shows %s verbatim', (file) => {
+    const example = fs.readFileSync(path.join(ROOT, file), 'utf8');
+    expect(README).toContain(`<!-- example:${file} -->\n\`\`\`js\n${example}\`\`\``);
   });
 
   it('documents every setting with its flag and default, and nothing else', () => {
@@ -39,6 +39,27 @@ describe('README', () => {
       });
       expect(stdout).toBe('updated, sequence 3\n');
     });
+
+    // examples/connect-client.mjs, as a user runs it: plain node, an ES module.
+    const connectClient = (transport: string, baseUrl: string, token: string) =>
+      promisify(execFile)(process.execPath, [path.join(ROOT, 'examples/connect-client.mjs')], {
+        env: { ...process.env, TRANSPORT: transport, BASE_URL: baseUrl, TOKEN: token },
+      });
+
+    it.each(['connect', 'connect-binary', 'grpc-web', 'grpc'])('connect-client.mjs runs over %s', async (transport) => {
+      const port = transport === 'grpc' ? server.grpcPort : server.server.http.port;
+      const { stdout } = await connectClient(transport, `http://127.0.0.1:${port}`, server.adminToken);
+      expect(stdout).toMatch(/^updated, sequence \d+; access tokens live 3600s\n$/);
+    });
+
+    it('connect-client.mjs reports an error with its code and ZITADEL id', async () => {
+      const failed = await connectClient('connect', `http://127.0.0.1:${server.server.http.port}`, 'not-a-token').then(
+        () => undefined,
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(failed?.code).toBe(1);
+      expect(failed?.stderr).toMatch(/^Unauthenticated \[AUTH-7fs1e\]: Token is invalid/);
+    });
   });
 
   describe('the terminal commands (buf curl, curl)', () => {
@@ -54,9 +75,11 @@ describe('README', () => {
       .map((line) => line.replace(/\s+#.*$/, '').trim())
       .filter((line) => line.startsWith('npx buf curl') || line.startsWith('curl '));
 
-    it('has buf curl commands over gRPC (reflection) and gRPC-Web, and REST curl commands', () => {
+    it('has buf curl commands over gRPC (reflection), gRPC-Web and Connect, and REST and Connect curl commands', () => {
       expect(commands.filter((c) => c.includes('--protocol grpc ')).length).toBeGreaterThanOrEqual(2);
       expect(commands.filter((c) => c.includes('--protocol grpcweb')).length).toBeGreaterThanOrEqual(1);
+      expect(commands.filter((c) => c.includes('--protocol connect')).length).toBeGreaterThanOrEqual(1);
+      expect(commands.filter((c) => c.startsWith('curl ') && c.includes("'content-type: application/json'")).length).toBeGreaterThanOrEqual(2);
       expect(commands.filter((c) => c.startsWith('curl ')).length).toBeGreaterThanOrEqual(2);
     });
 

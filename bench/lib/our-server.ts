@@ -61,7 +61,7 @@ export async function startServer(name: string, dataDir: string, options: Server
   const env = serverEnv(dataDir, grpcPort, httpPort, options.databaseUrl);
   const child = track(new NodeChild(name, PATHS.serverMain, { env, nodeFlags: [...START_FLAGS, ...(options.nodeFlags ?? [])] }));
   const serving = await child.waitForMsg('serving gRPC');
-  await child.waitForMsg('serving gRPC-Web and REST');
+  await child.waitForMsg('serving gRPC-Web, Connect and REST');
   child.stopReading();
   const token = options.token ?? fs.readFileSync(path.join(dataDir, 'admin.pat'), 'utf8').trim();
   const servingMs = serving.at - child.spawnedAt;

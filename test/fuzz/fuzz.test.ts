@@ -97,7 +97,7 @@ beforeAll(async () => {
   dataDir = tempDir('oidc-settings-fuzz-');
   server = await startChildServer(dataDir, { GRPC_MAX_RECEIVE_BYTES: String(GRPC_MAX_BYTES), MAX_BODY_BYTES: String(HTTP_MAX_BYTES) });
   server.child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-  httpPort = Number(String((await server.logLine((l) => l['msg'] === 'serving gRPC-Web and REST'))['address']).split(':').at(-1));
+  httpPort = Number(String((await server.logLine((l) => l['msg'] === 'serving gRPC-Web, Connect and REST'))['address']).split(':').at(-1));
   token = fs.readFileSync(path.join(dataDir, 'admin.pat'), 'utf8').trim();
   // Settings to read and overwrite (a fresh data folder may have none).
   const client = adminClient(server.port);

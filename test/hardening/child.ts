@@ -33,7 +33,7 @@ export interface SpawnOptions extends ChildSpawnOptions {
 /** Starts the server and resolves once both ports are served. */
 export async function startServerChild(dataDir: string, options: SpawnOptions = {}): Promise<Child> {
   const server = await startChildServer(dataDir, options.env, options);
-  const http = await server.logLine((entry) => entry['msg'] === 'serving gRPC-Web and REST');
+  const http = await server.logLine((entry) => entry['msg'] === 'serving gRPC-Web, Connect and REST');
   return {
     child: server.child,
     grpcPort: server.port,

@@ -32,7 +32,7 @@ describe('a server under ulimit -n 256', () => {
 
   beforeAll(async () => {
     server = await startChildServer(tempDir(), {}, { prefix: ['prlimit', '--nofile=256:256', '--'] });
-    const http = await server.logLine((l) => l['msg'] === 'serving gRPC-Web and REST');
+    const http = await server.logLine((l) => l['msg'] === 'serving gRPC-Web, Connect and REST');
     httpPort = Number(String(http['address']).split(':').at(-1));
   });
   afterAll(() => {

@@ -20,7 +20,7 @@ const exitWithin = (exited: Promise<number | null>, ms: number) => {
 /** The gateway's port, from its start line (logged with the gRPC one). */
 async function httpPortOf(server: ChildServer): Promise<number> {
   for (let i = 0; i < 100; i++) {
-    const line = server.logs.find((l) => l['msg'] === 'serving gRPC-Web and REST');
+    const line = server.logs.find((l) => l['msg'] === 'serving gRPC-Web, Connect and REST');
     if (line) return Number(String(line['address']).split(':').at(-1));
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

@@ -65,7 +65,7 @@ describe('a token in a malformed authorization header never reaches the logs', (
   });
 
   it('on the gRPC port, the gateway in process and the standalone gateway', async () => {
-    const httpPort = Number(String(server.logs.find((l) => l['msg'] === 'serving gRPC-Web and REST')!['address']).split(':').at(-1));
+    const httpPort = Number(String(server.logs.find((l) => l['msg'] === 'serving gRPC-Web, Connect and REST')!['address']).split(':').at(-1));
     const values = [`Bearer\u00a0${token}`, `Bearer\t${token}`, `Bearer ${token}\u00e9`, `Bearer\u00a0${token}\u00a0`];
     for (const value of values) {
       // Refused, whichever way in, and the process goes on serving.

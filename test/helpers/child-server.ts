@@ -154,7 +154,7 @@ export function startChildGateway(args: string[], env: Record<string, string> = 
     readline.createInterface({ input: child.stdout }).on('line', (line) => {
       try {
         const entry = JSON.parse(line) as Record<string, unknown>;
-        if (entry['msg'] === 'serving gRPC-Web and REST') {
+        if (entry['msg'] === 'serving gRPC-Web, Connect and REST') {
           resolve({ child, port: Number(String(entry['address']).split(':').at(-1)), output, exited });
         }
       } catch {
