@@ -249,7 +249,7 @@ export const SETTINGS = {
   }),
   maxBodyBytes: define({
     env: 'MAX_BODY_BYTES',
-    description: 'Largest gRPC-Web or REST request body accepted; larger ones get 413',
+    description: 'Largest gRPC-Web, Connect or REST request body accepted, and largest message once decompressed; larger ones get 413',
     default: '65536',
     parse: bytes,
     expected: 'a whole number of bytes, at least 1',
@@ -282,7 +282,7 @@ export const SETTINGS = {
   }),
   callTimeout: define({
     env: 'CALL_TIMEOUT',
-    description: 'Deadline of a gRPC-Web or REST call that sets none (grpc-timeout); past it: DEADLINE_EXCEEDED, 504',
+    description: 'Deadline of a gRPC-Web, Connect or REST call that sets none (grpc-timeout, connect-timeout-ms); past it: DEADLINE_EXCEEDED, 504',
     default: '30s',
     parse: lifetime,
     expected: 'a positive duration such as 30s',
