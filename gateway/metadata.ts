@@ -3,7 +3,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 /**
  * Request headers that are not call metadata: hop-by-hop headers (RFC 9110
  * §7.6.1), HTTP framing, and what the gateway itself turns into something
- * else (content type, grpc-timeout, CORS, the gRPC-Web markers).
+ * else (content type, grpc-timeout, CORS, the gRPC-Web markers, Connect's
+ * version and timeout, and the content coding the gateway has undone).
  */
 const NOT_METADATA = new Set([
   'connection',
@@ -28,6 +29,9 @@ const NOT_METADATA = new Set([
   'grpc-timeout',
   'grpc-encoding',
   'grpc-accept-encoding',
+  'connect-protocol-version',
+  'connect-timeout-ms',
+  'content-encoding',
   'access-control-request-method',
   'access-control-request-headers',
 ]);
