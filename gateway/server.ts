@@ -82,7 +82,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const router = routerCompile(schema, options.mounts);
   const call = withDeadline(options.call);
   const compressMinBytes = options.compressMinBytes ?? COMPRESS_MIN_BYTES;
-  const rest = { call, registry: schema.registry, maxBodyBytes: options.maxBodyBytes };
+  const rest = { call, registry: schema.registry, maxBodyBytes: options.maxBodyBytes, compressMinBytes };
   const grpcWeb = { call, maxBodyBytes: options.maxBodyBytes, compressMinBytes };
   const connect = { call, registry: schema.registry, maxBodyBytes: options.maxBodyBytes, compressMinBytes };
   const extras = [...(options.extraRoutes ?? [])];

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from '@bufbuild/protobuf';
 import { bodyRead } from '../body';
+import { acceptsGzip, compressFor, decompress, encodingParse } from '../compression';
 import { Departure } from '../departure';
 import { Codes, GatewayError } from '../errors';
 import { codeToHttpStatus } from '../http-status';
@@ -13,7 +14,10 @@ import { requestTranscode, responseTranscode } from './transcode';
 export interface RestOptions {
   readonly call: UnaryCall;
   readonly registry: Registry;
+  /** The limit of a request body, and of its JSON once decompressed. */
   readonly maxBodyBytes: number;
+  /** Answers at least this large are gzipped for a client whose Accept-Encoding takes gzip. */
+  readonly compressMinBytes: number;
 }
 
 /**
@@ -23,7 +27,11 @@ export interface RestOptions {
  */
 const JSON_LIKE = /^(application\/(json|[\w.+-]+\+json|x-www-form-urlencoded)|text\/plain)\s*(;|$)/i;
 
-/** Serves one REST/JSON call on a matched route; answers the call's code as an HTTP status. */
+/**
+ * Serves one REST/JSON call on a matched route; answers the call's code as
+ * an HTTP status. A gzip body (Content-Encoding) is inflated within the body
+ * limit; a large answer is gzipped for a client that accepts it.
+ */
 export async function restHandle(
   request: IncomingMessage,
   response: ServerResponse,
@@ -37,7 +45,13 @@ export async function restHandle(
   if (route.body !== '' && contentType !== undefined && !JSON_LIKE.test(contentType)) {
     throw new GatewayError(Codes.invalidArgument, `content type ${contentType} is not JSON`, 415);
   }
-  const body = route.body === '' ? (request.resume(), Buffer.alloc(0)) : await bodyRead(request, options.maxBodyBytes);
+  let body: Uint8Array = Buffer.alloc(0);
+  if (route.body === '') {
+    request.resume();
+  } else {
+    const encoding = encodingParse(request.headers['content-encoding'], 'accept-encoding');
+    body = decompress(encoding, await bodyRead(request, options.maxBodyBytes), options.maxBodyBytes);
+  }
   const message = requestTranscode(route, bindings, query, body, options.registry);
 
   const departure = new Departure(response);
@@ -54,7 +68,9 @@ export async function restHandle(
   if (departure.happened) return result;
 
   if (result.code === 0 && result.response) {
-    send(response, 200, responseTranscode(route, result.response, options.registry));
+    const json = Buffer.from(responseTranscode(route, result.response, options.registry), 'utf8');
+    const compressed = compressFor(acceptsGzip(request.headers['accept-encoding']), json, options.compressMinBytes);
+    send(response, 200, compressed ?? json, compressed ? { 'content-encoding': 'gzip' } : {});
   } else {
     const headers: Record<string, string> = {};
     if (result.code === Codes.unauthenticated) headers['www-authenticate'] = 'Bearer realm="oidc-settings"';
@@ -68,8 +84,8 @@ export function restRefuse(response: ServerResponse, error: GatewayError, regist
   send(response, error.httpStatus, statusToJson(error.code, error.message, undefined, registry), error.headers);
 }
 
-function send(response: ServerResponse, status: number, json: string, headers: Record<string, string> = {}): void {
-  const body = Buffer.from(json, 'utf8');
+function send(response: ServerResponse, status: number, json: string | Uint8Array, headers: Record<string, string> = {}): void {
+  const body = typeof json === 'string' ? Buffer.from(json, 'utf8') : json;
   response.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': body.length });
   response.end(body);
 }

@@ -15,7 +15,7 @@ export function requestTranscode(
   route: Route,
   bindings: Readonly<Record<string, string>>,
   query: URLSearchParams,
-  body: Buffer,
+  body: Uint8Array,
   registry: Registry,
 ): Uint8Array {
   const input = route.method.input;
