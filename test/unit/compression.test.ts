@@ -78,6 +78,8 @@ describe('acceptsGzip', () => {
     ['gzip ;q=0', false],
     ['gzip;q=0.0', false],
     ['gzip;q=0.000', false],
+    // RFC 9110 §12.4.2 spells the weight "q=", and ABNF strings are case-insensitive (RFC 5234 §2.3).
+    ['gzip;Q=0', false],
     ['br;q=1, gzip;q=0', false],
     ['identity', false],
     ['br', false],
