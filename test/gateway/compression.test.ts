@@ -461,6 +461,17 @@ describe('gateway in front of the library upstream', () => {
       expect(echoedPath(connectBody(r))).toBe(path);
     });
 
+    it.each([
+      ['with Accept-Encoding: gzip', { 'accept-encoding': 'gzip' }, 'gzip'],
+      ['without one', {}, undefined],
+    ])('answers a GET %s with Vary: Accept-Encoding, so a cache keeps the gzipped and the plain answer apart', async (_, headers: Record<string, string>, encoding) => {
+      const r = await rawRequest(port, { method: 'GET', path: getUrl(gzip(getFileRequest('G'.repeat(5000)))), headers });
+      expect(r.status).toBe(200);
+      expect(r.headers['content-encoding']).toBe(encoding);
+      const vary = String(r.headers['vary']).split(',').map((v) => v.trim().toLowerCase());
+      expect(vary).toEqual(expect.arrayContaining(['origin', 'accept-encoding']));
+    });
+
     it('refuses a GET whose gzip message inflates past the limit: 413 resource_exhausted', async () => {
       const r = await rawRequest(port, { method: 'GET', path: getUrl(gzip(Buffer.alloc(1024 * 1024))) });
       expect(r.status).toBe(413);
