@@ -61,7 +61,8 @@ export function acceptsGzip(header: string | string[] | undefined): boolean {
   for (const entry of String(header).split(',')) {
     const [name, ...params] = entry.split(';');
     if (name!.trim().toLowerCase() !== 'gzip') continue;
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    // "q=" is case-insensitive, as ABNF strings are (RFC 9110 §12.4.2, RFC 5234 §2.3).
+    const q = params.map((p) => p.trim().toLowerCase()).find((p) => p.startsWith('q='));
     return q === undefined || Number(q.slice(2)) > 0;
   }
   return false;

@@ -108,6 +108,10 @@ export async function connectHandle(
     const payload = codec === 'json' ? Buffer.from(binaryToJson(method.output, result.response, options.registry)) : result.response;
     const compressed = compressFor(acceptsGzip(request.headers['accept-encoding']), payload, options.compressMinBytes);
     if (compressed) headers['content-encoding'] = 'gzip';
+    // Whether the answer is gzipped follows Accept-Encoding, so a cache must
+    // keep one answer per value of it (RFC 9110 §12.5.5): GET answers are cacheable.
+    const vary = response.getHeader('vary');
+    headers['vary'] = vary === undefined ? 'Accept-Encoding' : `${String(vary)}, Accept-Encoding`;
     send(response, 200, contentTypeOf(codec), compressed ?? payload, headers);
   } else {
     if (result.code === Codes.unauthenticated) headers['www-authenticate'] = 'Bearer realm="oidc-settings"';
