@@ -5,7 +5,7 @@
  * for a client that takes gzip and only from compressMinBytes up.
  *
  * Native gRPC is grpc-js's server (src/grpc/server.ts), which reads gzip
- * itself and never compresses answers; gRPC-Web and Connect are the gateway
+ * itself and never compresses answers; gRPC-Web, Connect and REST are the gateway
  * (gateway/compression.ts). What travelled is read off the wire: an HTTP tap
  * on the gateway's server (test/helpers/http-tap.ts) and a TCP relay on the
  * gRPC port that reads each request's compressed flag (test/helpers/h2-tap.ts),
@@ -534,6 +534,52 @@ describe('gateway in front of the library upstream', () => {
     });
   });
 
+  describe('REST by hand', () => {
+    /** MoveBook: POST /v1/shelves/{shelf}/books/{id}:move, body "*", response_body "move_book". */
+    const MOVE = '/v1/shelves/s1/books/b1:move';
+    const restCall = (method: string, path: string, body: Buffer | undefined, headers: Record<string, string>) =>
+      rawRequest(port, { method, path, headers: { 'content-type': 'application/json', ...headers }, body });
+    const statusOf = (r: RawResponse) => JSON.parse(r.body.toString()) as { code: number; message: string };
+
+    it('reads a JSON body with Content-Encoding: gzip', async () => {
+      const r = await restCall('POST', MOVE, gzip(JSON.stringify({ destination: 'shelves/2' })), { 'content-encoding': 'gzip' });
+      expect(r.status).toBe(200);
+      expect(JSON.parse(r.body.toString())).toEqual({ shelf: 's1', id: 'b1', destination: 'shelves/2' });
+    });
+
+    it('refuses a gzip bomb with 413 and code 8, then serves the next call', async () => {
+      const r = await restCall('POST', MOVE, BOMB, { 'content-encoding': 'gzip' });
+      expect(r.status).toBe(413);
+      expect(statusOf(r).code).toBe(8);
+      const ok = await restCall('POST', MOVE, Buffer.from('{}'), {});
+      expect(ok.status).toBe(200);
+    });
+
+    it.each(['br', 'snappy'])('refuses Content-Encoding: %s with 415, code 12 and Accept-Encoding: gzip', async (encoding) => {
+      const r = await restCall('POST', MOVE, Buffer.from('{}'), { 'content-encoding': encoding });
+      expect(r.status).toBe(415);
+      expect(statusOf(r).code).toBe(12);
+      expect(r.headers['accept-encoding']).toBe('gzip');
+    });
+
+    it('answers bytes that are not gzip with 400 and code 3', async () => {
+      const r = await restCall('POST', MOVE, Buffer.from('{"destination":"x"}'), { 'content-encoding': 'gzip' });
+      expect(r.status).toBe(400);
+      expect(statusOf(r)).toMatchObject({ code: 3, message: expect.stringContaining('gzip') as unknown });
+    });
+
+    it('gzips a large answer for Accept-Encoding: gzip, and only then', async () => {
+      const path = 'R'.repeat(5000);
+      const zipped = await restCall('GET', `/v1/files/${path}`, undefined, { 'accept-encoding': 'gzip' });
+      expect(zipped.status).toBe(200);
+      expect(zipped.headers['content-encoding']).toBe('gzip');
+      expect((JSON.parse(zlib.gunzipSync(zipped.body).toString()) as { getFile: { path: string } }).getFile.path).toBe(path);
+      const plain = await restCall('GET', `/v1/files/${path}`, undefined, {});
+      expect(plain.headers['content-encoding']).toBeUndefined();
+      expect((JSON.parse(plain.body.toString()) as { getFile: { path: string } }).getFile.path).toBe(path);
+    });
+  });
+
   describe('compressMinBytes', () => {
     const small = getFileRequest('s');
 
@@ -773,6 +819,23 @@ describe('the service', () => {
       expect(r.headers['grpc-status']).toBe('8');
       const ok = await grpcWebPost(httpPort, GET, webFrame(gzip(new Uint8Array()), 1), { 'grpc-encoding': 'gzip', ...headers() });
       expect(ok.trailers?.['grpc-status']).toBe('0');
+    });
+
+    it('REST: takes a gzipped PUT body, refuses a gzip bomb with 413 and code 8, and keeps serving', async () => {
+      const put = (body: Buffer) =>
+        rawRequest(httpPort, {
+          method: 'PUT',
+          path: '/admin/v1/settings/oidc',
+          headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', ...headers() },
+          body,
+        });
+      const n = ++next;
+      expect((await put(gzip(JSON.stringify(lifetimes(n))))).status).toBe(200);
+      const bomb = await put(BOMB);
+      expect(bomb.status).toBe(413);
+      expect((JSON.parse(bomb.body.toString()) as { code: number }).code).toBe(8);
+      const read = await rawRequest(httpPort, { method: 'GET', path: '/admin/v1/settings/oidc', headers: headers() });
+      expect(accessSecondsOf(JSON.parse(read.body.toString()) as JsonValue)).toBe(`${3600 + n}s`);
     });
 
     it('Connect: refuses a gzip bomb with 413 resource_exhausted, and keeps serving', async () => {
