@@ -1,4 +1,6 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { headersToMetadata } from './metadata';
+import type { UnaryCall, UnaryCallResult } from './unary-call';
 
 /**
  * Tells a call its client went away (the response closed before it was
@@ -35,4 +37,30 @@ export class Departure {
     this.departed = true;
     this.controller?.abort();
   };
+}
+
+/**
+ * Makes a request's call with its headers as metadata, telling the call
+ * when the client goes away; `departed` says the answer has no one to go to.
+ */
+export async function callForClient(
+  call: UnaryCall,
+  request: IncomingMessage,
+  response: ServerResponse,
+  method: string,
+  message: Uint8Array,
+  deadline: number | undefined,
+): Promise<{ readonly result: UnaryCallResult; readonly departed: boolean }> {
+  const departure = new Departure(response);
+  const result = await call({
+    method,
+    metadata: headersToMetadata(request.headers),
+    message,
+    deadline,
+    get signal() {
+      return departure.signal;
+    },
+  });
+  departure.done();
+  return { result, departed: departure.happened };
 }

@@ -3,11 +3,10 @@ import { type DescMethod, type JsonObject, type Registry } from '@bufbuild/proto
 import { MethodOptions_IdempotencyLevel } from '@bufbuild/protobuf/wkt';
 import { bodyRead } from '../body';
 import { acceptsGzip, compressFor, decompress, encodingParse } from '../compression';
-import { Departure } from '../departure';
+import { callForClient } from '../departure';
 import { Codes, GatewayError } from '../errors';
 import { codeToHttpStatus } from '../http-status';
 import { binaryToJson, jsonParse, jsonToBinary } from '../json-codec';
-import { headersToMetadata } from '../metadata';
 import type { UnaryCall, UnaryCallResult } from '../unary-call';
 import { type ConnectCodec, connectContentTypeParse, contentTypeOf } from './content-type';
 import { errorJsonSerialize } from './error-json';
@@ -90,18 +89,8 @@ export async function connectHandle(
   const body = decompress(encodingParse(compression, 'accept-encoding'), sent, options.maxBodyBytes);
   const message = codec === 'proto' ? body : jsonToBinary(method.input, jsonObject(body, method), options.registry);
 
-  const departure = new Departure(response);
-  const result = await options.call({
-    method: path,
-    metadata: headersToMetadata(request.headers),
-    message,
-    deadline,
-    get signal() {
-      return departure.signal;
-    },
-  });
-  departure.done();
-  if (departure.happened) return result;
+  const { result, departed } = await callForClient(options.call, request, response, path, message, deadline);
+  if (departed) return result;
 
   const headers = metadataHeaders(result);
   if (result.code === 0 && result.response) {

@@ -1,9 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bodyRead } from '../body';
 import { type Encoding, acceptsGzip, compressFor, decompress, encodingParse } from '../compression';
-import { Departure } from '../departure';
+import { callForClient } from '../departure';
 import { Codes, GatewayError } from '../errors';
-import { headersToMetadata } from '../metadata';
 import type { UnaryCall, UnaryCallResult } from '../unary-call';
 import { Base64Error, base64Decode } from './base64';
 import { type GrpcWebContentType, grpcWebContentTypeParse } from './content-type';
@@ -57,18 +56,8 @@ export async function grpcWebHandle(
     throw error;
   }
 
-  const departure = new Departure(response);
-  const result = await options.call({
-    method,
-    metadata: headersToMetadata(request.headers),
-    message,
-    deadline,
-    get signal() {
-      return departure.signal;
-    },
-  });
-  departure.done();
-  if (!departure.happened) respond(response, type, result, acceptsGzip(request.headers['grpc-accept-encoding']) ? options.compressMinBytes : undefined);
+  const { result, departed } = await callForClient(options.call, request, response, method, message, deadline);
+  if (!departed) respond(response, type, result, acceptsGzip(request.headers['grpc-accept-encoding']) ? options.compressMinBytes : undefined);
   return { protocol, code: result.code, annotations: result.annotations };
 }
 

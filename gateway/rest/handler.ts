@@ -2,10 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from '@bufbuild/protobuf';
 import { bodyRead } from '../body';
 import { acceptsGzip, compressFor, decompress, encodingParse } from '../compression';
-import { Departure } from '../departure';
+import { callForClient } from '../departure';
 import { Codes, GatewayError } from '../errors';
 import { codeToHttpStatus } from '../http-status';
-import { headersToMetadata } from '../metadata';
 import { statusToJson } from '../status-json';
 import type { UnaryCall, UnaryCallResult } from '../unary-call';
 import type { Route } from './routes';
@@ -54,18 +53,8 @@ export async function restHandle(
   }
   const message = requestTranscode(route, bindings, query, body, options.registry);
 
-  const departure = new Departure(response);
-  const result = await options.call({
-    method: route.grpcPath,
-    metadata: headersToMetadata(request.headers),
-    message,
-    deadline,
-    get signal() {
-      return departure.signal;
-    },
-  });
-  departure.done();
-  if (departure.happened) return result;
+  const { result, departed } = await callForClient(options.call, request, response, route.grpcPath, message, deadline);
+  if (departed) return result;
 
   if (result.code === 0 && result.response) {
     const json = Buffer.from(responseTranscode(route, result.response, options.registry), 'utf8');
