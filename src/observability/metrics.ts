@@ -28,7 +28,7 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
     this.calls = new Counter({
       name: `${prefix}calls_total`,
-      help: 'Calls answered, by method, protocol (grpc, grpc-web, grpc-web-text, rest) and status code.',
+      help: 'Calls answered, by method, protocol (grpc, grpc-web, grpc-web-text, connect, rest) and status code.',
       labelNames: ['method', 'protocol', 'code'],
       registers: [this.registry],
     });
