@@ -13,7 +13,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { grpc as improbable } from '@improbable-eng/grpc-web';
 import { NodeHttpTransport } from '@improbable-eng/grpc-web-node-http-transport';
-import { type Transport, ConnectError, createClient } from '@connectrpc/connect';
+import { type Transport, Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
 import {
   type DescMessage,
@@ -190,7 +190,7 @@ export function connectCaller({ httpPort }: Endpoints): Caller {
 export function connectProtocolCaller({ httpPort }: Endpoints, format: 'json' | 'proto'): Caller {
   const transport = createConnectTransport({ baseUrl: `http://127.0.0.1:${httpPort}`, httpVersion: '1.1', useBinaryFormat: format === 'proto' });
   return connectClientCaller(transport, (e) => {
-    if (e.code === 16 && !e.metadata.get('www-authenticate')) throw new Error('Connect 401 without WWW-Authenticate');
+    if (e.code === Code.Unauthenticated && !e.metadata.get('www-authenticate')) throw new Error('Connect 401 without WWW-Authenticate');
   });
 }
 
