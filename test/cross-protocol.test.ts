@@ -1,8 +1,9 @@
 /**
  * Same answer on every path: each case runs over native gRPC, gRPC-Web
- * (improbable-eng's client and Connect's), gRPC-Web text and REST, against
- * the gateway in process and standalone in front of the gRPC port, and must
- * give the same code, the same error id and equivalent results.
+ * (improbable-eng's client and Connect's), the Connect protocol (connect-es's
+ * client, JSON and binary), gRPC-Web text and REST, against the gateway in
+ * process and standalone in front of the gRPC port, and must give the same
+ * code, the same error id and equivalent results.
  */
 import type { JsonObject } from '@bufbuild/protobuf';
 import { DESCRIPTOR_SET_PATH } from '../src/paths';

@@ -1,18 +1,20 @@
 /**
- * One call, five ways in. Each caller sends the same request (as proto3
+ * One call, seven ways in. Each caller sends the same request (as proto3
  * JSON) and reports the outcome the same way, so a table test can demand
  * the same code, error id and result whatever the protocol:
- *   grpc            @grpc/grpc-js
- *   grpc-web        @improbable-eng/grpc-web + its Node HTTP transport (the user's client)
+ *   grpc              @grpc/grpc-js
+ *   grpc-web          @improbable-eng/grpc-web + its Node HTTP transport (the user's client)
  *   connect-grpc-web  @connectrpc/connect-node createGrpcWebTransport (an independent client)
- *   grpc-web-text   raw fetch, base64 framing written here
- *   rest            fetch against the google.api.http routes
+ *   connect-json      @connectrpc/connect-node createConnectTransport, the Connect protocol with JSON bodies
+ *   connect-proto     the same, with binary (application/proto) bodies
+ *   grpc-web-text     raw fetch, base64 framing written here
+ *   rest              fetch against the google.api.http routes
  */
 import * as grpc from '@grpc/grpc-js';
 import { grpc as improbable } from '@improbable-eng/grpc-web';
 import { NodeHttpTransport } from '@improbable-eng/grpc-web-node-http-transport';
-import { ConnectError, createClient } from '@connectrpc/connect';
-import { createGrpcWebTransport } from '@connectrpc/connect-node';
+import { type Transport, Code, ConnectError, createClient } from '@connectrpc/connect';
+import { createConnectTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
 import {
   type DescMessage,
   type DescMethodUnary,
@@ -34,8 +36,8 @@ import { grpcMessageDecode } from '../../gateway/grpc-web/grpc-message';
 import { codeToHttpStatus } from '../../gateway/http-status';
 
 export type MethodName = 'getOIDCSettings' | 'addOIDCSettings' | 'updateOIDCSettings';
-export type Protocol = 'grpc' | 'grpc-web' | 'connect-grpc-web' | 'grpc-web-text' | 'rest';
-export const PROTOCOLS: readonly Protocol[] = ['grpc', 'grpc-web', 'connect-grpc-web', 'grpc-web-text', 'rest'];
+export type Protocol = 'grpc' | 'grpc-web' | 'connect-grpc-web' | 'connect-json' | 'connect-proto' | 'grpc-web-text' | 'rest';
+export const PROTOCOLS: readonly Protocol[] = ['grpc', 'grpc-web', 'connect-grpc-web', 'connect-json', 'connect-proto', 'grpc-web-text', 'rest'];
 
 /** What a call came back with, whatever carried it. */
 export interface Result {
@@ -150,8 +152,8 @@ export function improbableCaller({ httpPort, scheme = 'http', host = '127.0.0.1'
   };
 }
 
-export function connectCaller({ httpPort }: Endpoints): Caller {
-  const transport = createGrpcWebTransport({ baseUrl: `http://127.0.0.1:${httpPort}`, httpVersion: '1.1' });
+/** A connect-es client over any of its transports; errors read as connect-es reads them (findDetails). */
+function connectClientCaller(transport: Transport, checkError?: (error: ConnectError) => void): Caller {
   const client = createClient(AdminService, transport);
   return async (name, request, token, authScheme = 'Bearer') => {
     const m = methodOf(name);
@@ -162,6 +164,7 @@ export function connectCaller({ httpPort }: Endpoints): Caller {
       return { code: 0, message: '', json: toJson(m.output, response) };
     } catch (error) {
       const e = ConnectError.from(error);
+      checkError?.(e);
       const detail = e.findDetails(ErrorDetailSchema)[0];
       const bad = e.findDetails(BadRequestSchema)[0];
       return {
@@ -172,6 +175,23 @@ export function connectCaller({ httpPort }: Endpoints): Caller {
       };
     }
   };
+}
+
+export function connectCaller({ httpPort }: Endpoints): Caller {
+  return connectClientCaller(createGrpcWebTransport({ baseUrl: `http://127.0.0.1:${httpPort}`, httpVersion: '1.1' }));
+}
+
+/**
+ * The Connect protocol itself (POST /pkg.Service/Method, the bare message as
+ * application/json or application/proto, errors as Connect error JSON). A
+ * Connect error's metadata are the answer's headers: a 401 must carry
+ * WWW-Authenticate there as on REST.
+ */
+export function connectProtocolCaller({ httpPort }: Endpoints, format: 'json' | 'proto'): Caller {
+  const transport = createConnectTransport({ baseUrl: `http://127.0.0.1:${httpPort}`, httpVersion: '1.1', useBinaryFormat: format === 'proto' });
+  return connectClientCaller(transport, (e) => {
+    if (e.code === Code.Unauthenticated && !e.metadata.get('www-authenticate')) throw new Error('Connect 401 without WWW-Authenticate');
+  });
 }
 
 /** gRPC-Web text mode by hand: base64 of the framed request; the response may be several padded chunks. */
@@ -249,6 +269,8 @@ export function callersFor(endpoints: Endpoints): Record<Protocol, Caller> & { c
     grpc: grpcCall,
     'grpc-web': improbableCaller(endpoints),
     'connect-grpc-web': connectCaller(endpoints),
+    'connect-json': connectProtocolCaller(endpoints, 'json'),
+    'connect-proto': connectProtocolCaller(endpoints, 'proto'),
     'grpc-web-text': grpcWebTextCaller(endpoints),
     rest: restCaller(endpoints),
     close: () => grpcCall.close(),

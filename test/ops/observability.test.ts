@@ -40,11 +40,15 @@ const lifetimes = (s: number) => ({
   refreshTokenExpiration: `${s}s`,
 });
 
+/** The protocol labels of logs and metrics; the Connect protocol is one, whether JSON or binary. */
+const LABELS = ['grpc', 'grpc-web', 'grpc-web-text', 'connect', 'rest'];
+
 describe('after traffic over every protocol', () => {
   beforeAll(async () => {
     const callers = callersFor({ grpcPort: server.grpc.port, httpPort: server.http.port });
     let n = 100;
-    for (const call of [callers.grpc, callers['grpc-web'], callers['grpc-web-text'], callers.rest]) {
+    // One caller per protocol label the logs and metrics know.
+    for (const call of [callers.grpc, callers['grpc-web'], callers['grpc-web-text'], callers['connect-json'], callers.rest]) {
       await call('updateOIDCSettings', lifetimes(n++), token);
       await call('updateOIDCSettings', lifetimes(n++), token);
       await call('getOIDCSettings', {}, token);
@@ -55,12 +59,12 @@ describe('after traffic over every protocol', () => {
 
   it('logs one JSON line per call: method, protocol, code, duration, instance, token id; never a token', () => {
     const calls = lines.filter((l) => l['msg'] === 'call');
-    expect(calls).toHaveLength(16);
+    expect(calls).toHaveLength(4 * LABELS.length);
     const update = calls.find((l) => l['protocol'] === 'rest' && l['method'] === '/zitadel.admin.v1.AdminService/UpdateOIDCSettings')!;
     expect(update).toMatchObject({ code: 'OK', instance: server.instanceId, level: 30 });
     expect(update['tokenId']).toMatch(/^\d+$/);
     expect(typeof update['durationMs']).toBe('number');
-    for (const protocol of ['grpc', 'grpc-web', 'grpc-web-text', 'rest']) {
+    for (const protocol of LABELS) {
       expect(calls.filter((l) => l['protocol'] === protocol)).toHaveLength(4);
       const refused = calls.find((l) => l['protocol'] === protocol && l['code'] === 'UNAUTHENTICATED');
       expect(refused).toBeDefined();
@@ -81,16 +85,16 @@ describe('after traffic over every protocol', () => {
     };
     const update = 'method="/zitadel.admin.v1.AdminService/UpdateOIDCSettings"';
     const get = 'method="/zitadel.admin.v1.AdminService/GetOIDCSettings"';
-    for (const protocol of ['grpc', 'grpc-web', 'grpc-web-text', 'rest']) {
+    for (const protocol of LABELS) {
       expect(value(`oidc_settings_calls_total{${update},protocol="${protocol}",code="OK"}`)).toBe(2);
       expect(value(`oidc_settings_calls_total{${get},protocol="${protocol}",code="OK"}`)).toBe(1);
       expect(value(`oidc_settings_calls_total{${get},protocol="${protocol}",code="UNAUTHENTICATED"}`)).toBe(1);
       expect(value(`oidc_settings_call_duration_seconds_count{${update},protocol="${protocol}"}`)).toBe(2);
     }
-    expect(value('oidc_settings_events_written_total')).toBe(8);
+    expect(value('oidc_settings_events_written_total')).toBe(2 * LABELS.length);
     expect(value('oidc_settings_store_commit_duration_seconds_count')).toBeGreaterThanOrEqual(1);
-    // The 8 Updates, and the probe write that checks at start that the database can be written.
-    expect(value('oidc_settings_store_commit_writes_sum')).toBe(9);
+    // The Updates, and the probe write that checks at start that the database can be written.
+    expect(value('oidc_settings_store_commit_writes_sum')).toBe(2 * LABELS.length + 1);
     expect(text).toContain('process_resident_memory_bytes');
     expect(text).toContain('nodejs_eventloop_lag_seconds');
   });

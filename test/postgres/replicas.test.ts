@@ -60,7 +60,7 @@ describe('three replicas on one PostgreSQL database', () => {
     expect(instances.size).toBe(1);
   });
 
-  it('serves the same settings over gRPC, gRPC-Web and REST on every replica', async () => {
+  it('serves the same settings over every protocol (gRPC, gRPC-Web, Connect, REST) on every replica', async () => {
     await update(0, 4242);
     const answers = new Set<string>();
     for (const replica of replicas) {
