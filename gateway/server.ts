@@ -72,6 +72,9 @@ export interface Gateway {
 /** A gRPC path: "/package.Service/Method". */
 const GRPC_PATH = /^\/[A-Za-z_][\w.]*\.[A-Za-z_]\w*\/[A-Za-z_]\w*$/;
 
+/** The query of a Connect GET (connectrpc.com/docs/protocol#unary-get-request): it names the protocol version. */
+const CONNECT_GET = /(?:^|&)connect=v1(?:&|$)/;
+
 /**
  * The HTTP front of the gRPC services: gRPC-Web (binary and text) and
  * REST/JSON transcoded from the google.api.http rules, with CORS, over any
@@ -103,11 +106,13 @@ export function createGateway(options: GatewayOptions): Gateway {
 
     const contentType = request.headers['content-type'];
     const known = grpcPath ? schema.methods.get(path) : undefined;
-    // gRPC paths take gRPC-Web and Connect (POST; GET for a method without
-    // side effects); every other path is a REST route or an extra one.
+    const query = mark === -1 ? '' : target.slice(mark + 1);
+    // gRPC paths take gRPC-Web and Connect (POST; GET for a known method, or
+    // one that says connect=v1: a Connect GET, answered as Connect even when
+    // no such method exists); every other path is a REST route or an extra one.
     const protocol: 'grpc-web' | 'connect' | 'rest' = isGrpcWebContentType(contentType)
       ? 'grpc-web'
-      : grpcPath && (method === 'POST' || (method === 'GET' && known !== undefined))
+      : grpcPath && (method === 'POST' || (method === 'GET' && (known !== undefined || CONNECT_GET.test(query))))
         ? 'connect'
         : 'rest';
 
@@ -136,7 +141,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           );
         }
         const deadline = connectDeadline(request, options.defaultTimeoutMs);
-        const outcome = await connectHandle(request, response, path, known, mark === -1 ? '' : target.slice(mark + 1), deadline, connect);
+        const outcome = await connectHandle(request, response, path, known, query, deadline, connect);
         record('connect', outcome.code, name, outcome.annotations);
         return;
       }
@@ -154,8 +159,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         throw new GatewayError(Codes.unimplemented, `${method} is not allowed on ${path}`, 405, { allow: match.allowed.join(', ') });
       }
       name = match.route.grpcPath;
-      const query = new URLSearchParams(mark === -1 ? '' : target.slice(mark + 1));
-      const result = await restHandle(request, response, match.route, match.bindings, query, grpcDeadline(request, options.defaultTimeoutMs), rest);
+      const result = await restHandle(request, response, match.route, match.bindings, new URLSearchParams(query), grpcDeadline(request, options.defaultTimeoutMs), rest);
       record('rest', result.code, name, result.annotations);
     };
 

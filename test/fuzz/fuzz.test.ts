@@ -1,7 +1,8 @@
 /**
  * Malformed input on every protocol, against the built server as a child
  * process (so a crash shows as an exit): raw HTTP/2 on the gRPC port,
- * gRPC-Web (binary and text) and REST on the HTTP port. Whatever comes in:
+ * gRPC-Web (binary and text), Connect (POST and GET, proto and JSON) and
+ * REST on the HTTP port. Whatever comes in:
  * the process stays up, no 5xx, no INTERNAL / UNKNOWN / UNAVAILABLE, no hang
  * (each request has its own deadline; a valid Get answers at the end), no
  * stack trace or file path in any answer, and the settings change only by
@@ -115,10 +116,12 @@ afterAll(async () => {
 
 const ctx = (): CaseContext => ({ token, grpcMaxBytes: GRPC_MAX_BYTES, httpMaxBytes: HTTP_MAX_BYTES });
 
-/** The first grpc-status of an answer (headers, trailers, or the REST body's code), '-' for none. */
+/** The first grpc-status of an answer (headers, trailers, the REST body's code, or a Connect error's code), '-' for none. */
 function statusOf(answer: Extract<Answer, { kind: 'answered' }>): string {
   const field = [...answer.headers, ...answer.trailers].find(([n]) => n === 'grpc-status');
   if (field) return field[1];
+  const connect = /^\{"code":"([a-z_]+)"/.exec(answer.body.toString('latin1'));
+  if (connect) return connect[1]!;
   const trailer = /grpc-status:\s*(\d+)/.exec(answer.body.toString('latin1'));
   if (trailer) return trailer[1]!;
   const code = /^\{"code":(\d+)/.exec(answer.body.toString('latin1'));
@@ -170,7 +173,7 @@ if (ONLY) {
     expect({ problems, alive: alive() }).toEqual({ problems: [], alive: true });
   });
 } else {
-  describe.each(['grpc', 'grpc-web', 'rest'] as const)('fuzz %s', (transport) => {
+  describe.each(['grpc', 'grpc-web', 'rest', 'connect'] as const)('fuzz %s', (transport) => {
     it(`${CASES} malformed cases: no crash, 5xx, INTERNAL/UNKNOWN/UNAVAILABLE, hang, leak or unacknowledged change`, async () => {
       const before = await getSettings();
       const failures: Failure[] = [];

@@ -164,6 +164,17 @@ describe('gRPC-Web errors', () => {
     }
   });
 
+  it('answers a Connect GET (connect=v1) to a method it does not know as Connect: 404 unimplemented', async () => {
+    const r = await rawRequest(port, { method: 'GET', path: '/grpc.health.v1.Health/Check?connect=v1&encoding=json&message=%7B%7D', headers: auth() });
+    expect(r.status).toBe(404);
+    expect(r.headers['content-type']).toBe('application/json');
+    expect(json(r.body).code).toBe('unimplemented');
+    // Without connect=v1 it is no protocol's call in particular: refused as before.
+    const plain = await rawRequest(port, { method: 'GET', path: '/grpc.health.v1.Health/Check', headers: auth() });
+    expect(plain.status).toBe(405);
+    expect(plain.headers['allow']).toBe('POST');
+  });
+
   it('answers UNIMPLEMENTED for an unknown method', async () => {
     const r = await rawRequest(port, {
       method: 'POST',
