@@ -233,7 +233,7 @@ export function reportMarkdown(results: BenchResults): string {
       `gRPC paths: h2load -t${results.settings.load.h2.threads} -c${results.settings.load.h2.clients} -m${results.settings.load.h2.streams} (${results.settings.load.h2.clients * results.settings.load.h2.streams} calls in flight). ` +
       `HTTP paths: wrk -t${results.settings.load.http.threads} -c${results.settings.load.http.connections} (HTTP/1.1 keep-alive, ${results.settings.load.http.connections} calls in flight). ` +
       '"× ceiling" divides by the ceiling answering the same method (Update or PUT by the one answering Update/PUT, Get by the one answering Get); ' +
-      '"× peer" by connect-node doing the same call over the same core (gRPC by gRPC, gRPC-Web by gRPC-Web, REST by Connect JSON). ' +
+      '"× peer" by connect-node doing the same call over the same core (gRPC by gRPC, gRPC-Web by gRPC-Web, REST and Connect JSON by Connect JSON). ' +
       '"other load" is CPU used during the maximum and the half-load run by processes that are not part of the bench (other users of the machine), in cores; ' +
       `⚠ marks rows where it exceeded ${DISTURBED_CORES} of the 2 cores: their numbers are lower (throughput) or higher (latency) than on a quiet machine. ` +
       'Before each run the bench waits (up to 30 s) for the machine to quieten.',
