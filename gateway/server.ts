@@ -76,9 +76,10 @@ const GRPC_PATH = /^\/[A-Za-z_][\w.]*\.[A-Za-z_]\w*\/[A-Za-z_]\w*$/;
 const CONNECT_GET = /(?:^|&)connect=v1(?:&|$)/;
 
 /**
- * The HTTP front of the gRPC services: gRPC-Web (binary and text) and
- * REST/JSON transcoded from the google.api.http rules, with CORS, over any
- * UnaryCall. Routing errors and RPC errors share one error body.
+ * The HTTP front of the gRPC services: gRPC-Web (binary and text), Connect
+ * (JSON and binary) and REST/JSON transcoded from the google.api.http rules,
+ * with CORS and gzip, over any UnaryCall. Routing errors and RPC errors
+ * share one error body per protocol.
  */
 export function createGateway(options: GatewayOptions): Gateway {
   const schema = schemaFromDescriptorSet(options.descriptorSet);
