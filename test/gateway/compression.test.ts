@@ -38,6 +38,7 @@ import { base64Decode } from '../../gateway/grpc-web/base64';
 import { trailerParse } from '../../gateway/grpc-web/trailer';
 import { AdminService, GetOIDCSettingsResponseSchema, UpdateOIDCSettingsRequestSchema } from '../../gen/es/zitadel/admin_pb';
 import { type LibraryUpstream, libraryDescriptorSet, startLibraryUpstream } from '../helpers/library-upstream';
+import { improbableMethod } from '../helpers/protocols';
 import { type TestServer, issueToken, startTestServer } from '../helpers/server';
 import { type RawResponse, rawRequest } from '../helpers/raw-http';
 import { type H2Answer, grpcFrame, grpcStatusOf, h2Request } from '../helpers/raw-h2';
@@ -139,46 +140,13 @@ const failure = (promise: Promise<unknown>): Promise<ConnectError> =>
     (error: unknown) => ConnectError.from(error),
   );
 
-/** @improbable-eng/grpc-web's unary call on a @bufbuild method, in the google-protobuf shape it expects (as test/helpers/protocols.ts). */
+/** @improbable-eng/grpc-web's unary call on a @bufbuild method, in the google-protobuf shape it expects. */
 function improbableUnary(
   port: number,
   method: DescMethod,
   request: JsonObject,
 ): Promise<{ status: number; json?: JsonValue; headers: improbable.Metadata }> {
-  const wrap = (schema: DescMessage, message: MessageShape<DescMessage>): improbable.ProtobufMessage => ({
-    serializeBinary: () => toBinary(schema, message),
-    toObject: () => toJson(schema, message) as object,
-  });
-  class Request {
-    static deserializeBinary(bytes: Uint8Array) {
-      return wrap(method.input, fromBinary(method.input, bytes));
-    }
-    serializeBinary() {
-      return toBinary(method.input, fromJson(method.input, request));
-    }
-    toObject() {
-      return request;
-    }
-  }
-  class Response {
-    static deserializeBinary(bytes: Uint8Array) {
-      return wrap(method.output, fromBinary(method.output, bytes));
-    }
-    serializeBinary(): Uint8Array {
-      throw new Error('not sent');
-    }
-    toObject() {
-      return {};
-    }
-  }
-  const descriptor: improbable.UnaryMethodDefinition<improbable.ProtobufMessage, improbable.ProtobufMessage> = {
-    methodName: method.name,
-    service: { serviceName: method.parent.typeName },
-    requestStream: false,
-    responseStream: false,
-    requestType: Request,
-    responseType: Response,
-  };
+  const descriptor = improbableMethod(method, request);
   return new Promise((resolve) => {
     improbable.unary(descriptor, {
       host: `http://127.0.0.1:${port}`,

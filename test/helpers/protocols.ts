@@ -17,6 +17,7 @@ import { type Transport, Code, ConnectError, createClient } from '@connectrpc/co
 import { createConnectTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
 import {
   type DescMessage,
+  type DescMethod,
   type DescMethodUnary,
   type JsonObject,
   type JsonValue,
@@ -92,7 +93,10 @@ export function grpcCaller({ grpcPort }: Endpoints): Caller & { close(): void } 
 }
 
 /** Wraps a @bufbuild message in the google-protobuf-like shape improbable's client expects. */
-function improbableMethod(m: DescMethodUnary, request: JsonObject): improbable.UnaryMethodDefinition<improbable.ProtobufMessage, improbable.ProtobufMessage> {
+export function improbableMethod(
+  m: Pick<DescMethod, 'name' | 'parent' | 'input' | 'output'>,
+  request: JsonObject,
+): improbable.UnaryMethodDefinition<improbable.ProtobufMessage, improbable.ProtobufMessage> {
   const wrap = (schema: DescMessage, message: MessageShape<DescMessage>): improbable.ProtobufMessage => ({
     serializeBinary: () => toBinary(schema, message),
     toObject: () => toJson(schema, message) as object,
@@ -102,7 +106,7 @@ function improbableMethod(m: DescMethodUnary, request: JsonObject): improbable.U
       return wrap(m.input, fromBinary(m.input, bytes));
     }
     serializeBinary() {
-      return encode(m, request);
+      return toBinary(m.input, fromJson(m.input, request));
     }
     toObject() {
       return request;
