@@ -7,8 +7,8 @@ import http2 from 'node:http2';
 import https from 'node:https';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { createClient } from '@connectrpc/connect';
-import { createGrpcWebTransport } from '@connectrpc/connect-node';
+import { Code, ConnectError, createClient } from '@connectrpc/connect';
+import { compressionGzip, createConnectTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
 import { AdminService } from '../../gen/es/zitadel/admin_pb';
 import { improbableCaller } from '../helpers/protocols';
 import { type ChildGateway, runChildServer, startChildGateway } from '../helpers/child-server';
@@ -86,6 +86,22 @@ it.each(['2', '1.1'] as const)('serves gRPC-Web over HTTPS with HTTP/%s (Connect
   const client = createClient(AdminService, createGrpcWebTransport({ baseUrl: base, httpVersion, nodeOptions: { ca } }));
   const response = await client.getOIDCSettings({}, { headers: auth() });
   expect(response.settings?.details?.resourceOwner).toBe(server.server.instanceId);
+});
+
+it.each([
+  ['2', false],
+  ['2', true],
+  ['1.1', false],
+] as const)('serves Connect over HTTPS with HTTP/%s (binary: %s), gzipped requests included', async (httpVersion, useBinaryFormat) => {
+  const transport = createConnectTransport({ baseUrl: base, httpVersion, useBinaryFormat, nodeOptions: { ca }, sendCompression: compressionGzip, compressMinBytes: 0 });
+  const client = createClient(AdminService, transport);
+  const response = await client.getOIDCSettings({}, { headers: auth() });
+  expect(response.settings?.details?.resourceOwner).toBe(server.server.instanceId);
+  const refused = await client.getOIDCSettings({}).then(
+    () => undefined,
+    (e: unknown) => ConnectError.from(e).code,
+  );
+  expect(refused).toBe(Code.Unauthenticated);
 });
 
 it('serves gRPC-Web text over HTTP/2 (raw frames, base64 both ways)', async () => {
