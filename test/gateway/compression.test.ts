@@ -73,15 +73,6 @@ const getFileRequest = (path: string): Buffer => Buffer.from(toBinary(GetFile.in
 const echoedPath = (message: Uint8Array): string | undefined =>
   (toJson(Echo, fromBinary(Echo, message)) as { getFile?: { path?: string } }).getFile?.path;
 
-/** A gRPC-Web message frame. */
-const webFrame = (payload: Uint8Array, flags = 0): Buffer => {
-  const out = Buffer.alloc(5 + payload.length);
-  out[0] = flags;
-  out.writeUInt32BE(payload.length, 1);
-  out.set(payload, 5);
-  return out;
-};
-
 interface WebAnswer {
   readonly status: number;
   readonly headers: RawResponse['headers'];
@@ -190,20 +181,20 @@ describe('gateway in front of the library upstream', () => {
 
   describe('gRPC-Web by hand', () => {
     it('reads a gzipped message frame (flag 1, grpc-encoding: gzip)', async () => {
-      const r = await grpcWebPost(port, GET_FILE, webFrame(gzip(getFileRequest('x/compressed')), 1), { 'grpc-encoding': 'gzip' });
+      const r = await grpcWebPost(port, GET_FILE, grpcFrame(gzip(getFileRequest('x/compressed')), true), { 'grpc-encoding': 'gzip' });
       expect(r.status).toBe(200);
       expect(r.trailers?.['grpc-status']).toBe('0');
       expect(echoedPath(r.message!)).toBe('x/compressed');
     });
 
     it('reads an uncompressed frame under grpc-encoding: gzip as it is (the flag says, per message)', async () => {
-      const r = await grpcWebPost(port, GET_FILE, webFrame(getFileRequest('x/plain')), { 'grpc-encoding': 'gzip' });
+      const r = await grpcWebPost(port, GET_FILE, grpcFrame(getFileRequest('x/plain')), { 'grpc-encoding': 'gzip' });
       expect(r.trailers?.['grpc-status']).toBe('0');
       expect(echoedPath(r.message!)).toBe('x/plain');
     });
 
     it('reads a gzipped frame in text mode (application/grpc-web-text)', async () => {
-      const r = await grpcWebPost(port, GET_FILE, webFrame(gzip(getFileRequest('x/text')), 1), { 'grpc-encoding': 'gzip' }, true);
+      const r = await grpcWebPost(port, GET_FILE, grpcFrame(gzip(getFileRequest('x/text')), true), { 'grpc-encoding': 'gzip' }, true);
       expect(r.status).toBe(200);
       expect(r.headers['content-type']).toBe('application/grpc-web-text+proto');
       expect(r.trailers?.['grpc-status']).toBe('0');
@@ -211,19 +202,19 @@ describe('gateway in front of the library upstream', () => {
     });
 
     it.each([false, true])('refuses a gzip bomb with 413 and grpc-status 8, then serves the next call (text mode: %s)', async (text) => {
-      const r = await grpcWebPost(port, GET_FILE, webFrame(BOMB, 1), { 'grpc-encoding': 'gzip' }, text);
+      const r = await grpcWebPost(port, GET_FILE, grpcFrame(BOMB, true), { 'grpc-encoding': 'gzip' }, text);
       expect(r.status).toBe(413);
       expect(r.headers['grpc-status']).toBe('8');
       expect(decodeURIComponent(String(r.headers['grpc-message']))).toContain('larger than the limit of 65536 bytes once decompressed');
-      const next = await grpcWebPost(port, GET_FILE, webFrame(gzip(getFileRequest('after/bomb')), 1), { 'grpc-encoding': 'gzip' }, text);
+      const next = await grpcWebPost(port, GET_FILE, grpcFrame(gzip(getFileRequest('after/bomb')), true), { 'grpc-encoding': 'gzip' }, text);
       expect(echoedPath(next.message!)).toBe('after/bomb');
     });
 
     it.each([
-      ['bytes that are not gzip', webFrame(Buffer.from('not gzip at all'), 1), { 'grpc-encoding': 'gzip' }],
-      ['a truncated gzip stream', webFrame(gzip(getFileRequest('x')).subarray(0, 12), 1), { 'grpc-encoding': 'gzip' }],
-      ['a compressed flag without grpc-encoding', webFrame(gzip(getFileRequest('x')), 1), {}],
-      ['a compressed flag under grpc-encoding: identity', webFrame(gzip(getFileRequest('x')), 1), { 'grpc-encoding': 'identity' }],
+      ['bytes that are not gzip', grpcFrame(Buffer.from('not gzip at all'), true), { 'grpc-encoding': 'gzip' }],
+      ['a truncated gzip stream', grpcFrame(gzip(getFileRequest('x')).subarray(0, 12), true), { 'grpc-encoding': 'gzip' }],
+      ['a compressed flag without grpc-encoding', grpcFrame(gzip(getFileRequest('x')), true), {}],
+      ['a compressed flag under grpc-encoding: identity', grpcFrame(gzip(getFileRequest('x')), true), { 'grpc-encoding': 'identity' }],
     ])('refuses %s: grpc-status 3, HTTP 400', async (_, frame, headers: Record<string, string>) => {
       const r = await grpcWebPost(port, GET_FILE, frame, headers);
       expect(r.status).toBe(400);
@@ -231,7 +222,7 @@ describe('gateway in front of the library upstream', () => {
     });
 
     it.each(['snappy', 'deflate', 'br'])('refuses grpc-encoding: %s with 415, grpc-status 12 and grpc-accept-encoding: gzip', async (encoding) => {
-      const r = await grpcWebPost(port, GET_FILE, webFrame(zlib.deflateSync(getFileRequest('x')), 1), { 'grpc-encoding': encoding });
+      const r = await grpcWebPost(port, GET_FILE, grpcFrame(zlib.deflateSync(getFileRequest('x')), true), { 'grpc-encoding': encoding });
       expect(r.status).toBe(415);
       expect(r.headers['grpc-status']).toBe('12');
       expect(r.headers['grpc-accept-encoding']).toBe('gzip');
@@ -240,7 +231,7 @@ describe('gateway in front of the library upstream', () => {
 
     it.each([false, true])('gzips a large answer for a client that takes gzip: flag 1, grpc-encoding: gzip, trailer frame plain (text mode: %s)', async (text) => {
       const path = 'p'.repeat(5000);
-      const r = await grpcWebPost(port, GET_FILE, webFrame(getFileRequest(path)), { 'grpc-accept-encoding': 'identity, gzip' }, text);
+      const r = await grpcWebPost(port, GET_FILE, grpcFrame(getFileRequest(path)), { 'grpc-accept-encoding': 'identity, gzip' }, text);
       expect(r.status).toBe(200);
       expect(r.headers['grpc-encoding']).toBe('gzip');
       expect(r.flags).toBe(1);
@@ -256,7 +247,7 @@ describe('gateway in front of the library upstream', () => {
       ['gzip asked in Accept-Encoding, which gRPC-Web does not read', { 'accept-encoding': 'gzip' }],
     ])('never gzips for %s', async (_, headers: Record<string, string>) => {
       const path = 'p'.repeat(5000);
-      const r = await grpcWebPost(port, GET_FILE, webFrame(getFileRequest(path)), headers);
+      const r = await grpcWebPost(port, GET_FILE, grpcFrame(getFileRequest(path)), headers);
       expect(r.status).toBe(200);
       expect(r.headers['grpc-encoding']).toBeUndefined();
       expect(r.flags).toBe(0);
@@ -266,14 +257,14 @@ describe('gateway in front of the library upstream', () => {
     it('gzips an answer of exactly compressMinBytes, not one a byte shorter', async () => {
       // The Echo is the path plus what does not change with it (field tags,
       // two 2-byte lengths, the metadata echoed): measured once, uncompressed.
-      const probe = await grpcWebPost(port, GET_FILE, webFrame(getFileRequest('q'.repeat(2000))));
+      const probe = await grpcWebPost(port, GET_FILE, grpcFrame(getFileRequest('q'.repeat(2000))));
       const overhead = probe.message!.length - 2000;
       const accept = { 'grpc-accept-encoding': 'gzip' };
-      const at = await grpcWebPost(port, GET_FILE, webFrame(getFileRequest('q'.repeat(MIN - overhead))), accept);
+      const at = await grpcWebPost(port, GET_FILE, grpcFrame(getFileRequest('q'.repeat(MIN - overhead))), accept);
       expect(at.message!.length).toBe(MIN);
       expect(at.flags).toBe(1);
       expect(at.headers['grpc-encoding']).toBe('gzip');
-      const under = await grpcWebPost(port, GET_FILE, webFrame(getFileRequest('q'.repeat(MIN - 1 - overhead))), accept);
+      const under = await grpcWebPost(port, GET_FILE, grpcFrame(getFileRequest('q'.repeat(MIN - 1 - overhead))), accept);
       expect(under.message!.length).toBe(MIN - 1);
       expect(under.flags).toBe(0);
       expect(under.headers['grpc-encoding']).toBeUndefined();
@@ -281,7 +272,7 @@ describe('gateway in front of the library upstream', () => {
 
     it('never compresses an error (trailers-only, nothing to compress)', async () => {
       const fail = library.methods.find((m) => m.name === 'Fail')!;
-      const body = webFrame(toBinary(fail.input, create(fail.input, { code: 9, message: 'm'.repeat(2000) })));
+      const body = grpcFrame(toBinary(fail.input, create(fail.input, { code: 9, message: 'm'.repeat(2000) })));
       const r = await grpcWebPost(port, '/library.v1.LibraryService/Fail', body, { 'grpc-accept-encoding': 'gzip' });
       expect(r.headers['grpc-status']).toBe('9');
       expect(r.headers['grpc-encoding']).toBeUndefined();
@@ -552,7 +543,7 @@ describe('gateway in front of the library upstream', () => {
     const small = getFileRequest('s');
 
     it('at 0, gzips even a small answer, on gRPC-Web and Connect', async () => {
-      const web = await grpcWebPost(eager.port, GET_FILE, webFrame(small), { 'grpc-accept-encoding': 'gzip' });
+      const web = await grpcWebPost(eager.port, GET_FILE, grpcFrame(small), { 'grpc-accept-encoding': 'gzip' });
       expect(web.headers['grpc-encoding']).toBe('gzip');
       expect(web.flags).toBe(1);
       expect(echoedPath(web.message!)).toBe('s');
@@ -562,7 +553,7 @@ describe('gateway in front of the library upstream', () => {
     });
 
     it('by default (1024), leaves the same small answer as it is', async () => {
-      const web = await grpcWebPost(port, GET_FILE, webFrame(small), { 'grpc-accept-encoding': 'gzip' });
+      const web = await grpcWebPost(port, GET_FILE, grpcFrame(small), { 'grpc-accept-encoding': 'gzip' });
       expect(web.headers['grpc-encoding']).toBeUndefined();
       expect(web.flags).toBe(0);
       const connect = await connectPost(port, GET_FILE, small, { 'content-type': 'application/proto', 'accept-encoding': 'gzip' });
@@ -775,17 +766,17 @@ describe('the service', () => {
     });
 
     it('gRPC-Web text: reads a gzipped request frame', async () => {
-      const r = await grpcWebPost(httpPort, GET, webFrame(gzip(new Uint8Array()), 1), { 'grpc-encoding': 'gzip', ...headers() }, true);
+      const r = await grpcWebPost(httpPort, GET, grpcFrame(gzip(new Uint8Array()), true), { 'grpc-encoding': 'gzip', ...headers() }, true);
       expect(r.status).toBe(200);
       expect(r.trailers?.['grpc-status']).toBe('0');
       expect(accessSecondsOf(toJson(GetOIDCSettingsResponseSchema, fromBinary(GetOIDCSettingsResponseSchema, r.message!)))).toMatch(/^\d+s$/);
     });
 
     it('gRPC-Web: refuses a gzip bomb with 413 and grpc-status 8, and keeps serving', async () => {
-      const r = await grpcWebPost(httpPort, UPDATE, webFrame(BOMB, 1), { 'grpc-encoding': 'gzip', ...headers() });
+      const r = await grpcWebPost(httpPort, UPDATE, grpcFrame(BOMB, true), { 'grpc-encoding': 'gzip', ...headers() });
       expect(r.status).toBe(413);
       expect(r.headers['grpc-status']).toBe('8');
-      const ok = await grpcWebPost(httpPort, GET, webFrame(gzip(new Uint8Array()), 1), { 'grpc-encoding': 'gzip', ...headers() });
+      const ok = await grpcWebPost(httpPort, GET, grpcFrame(gzip(new Uint8Array()), true), { 'grpc-encoding': 'gzip', ...headers() });
       expect(ok.trailers?.['grpc-status']).toBe('0');
     });
 
