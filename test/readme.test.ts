@@ -10,9 +10,16 @@ const ROOT = path.join(__dirname, '..');
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 
 describe('README', () => {
-  it.each(['examples/grpc-client.js', 'examples/connect-client.mjs'])('shows %s verbatim', (file) => {
+  it.each(['examples/grpc-client.js', 'examples/connect-client.mjs', 'examples/grpc-web-client.ts'])('shows %s verbatim', (file) => {
     const example = fs.readFileSync(path.join(ROOT, file), 'utf8');
-    expect(README).toContain(`<!-- example:${file} -->\n\`\`\`js\n${example}\`\`\``);
+    const fence = file.endsWith('.ts') ? 'ts' : 'js';
+    expect(README).toContain(`<!-- example:${file} -->\n\`\`\`${fence}\n${example}\`\`\``);
+  });
+
+  it('shows no client code outside the examples the tests run', () => {
+    // Every fenced JS/TS block is one of the files above, which the tests execute.
+    const blocks = [...README.matchAll(/(<!-- example:[^>]+ -->\n)?```(js|ts|mjs|javascript|typescript)\n/g)];
+    expect(blocks.filter((m) => m[1] === undefined).map((m) => m.index)).toEqual([]);
   });
 
   it('documents every setting with its flag and default, and nothing else', () => {

@@ -36,7 +36,7 @@ describe('oidc-settings-service/client', () => {
 
   it('resolves to the compiled client, with its type declarations beside it', () => {
     const resolved = load.resolve('oidc-settings-service/client');
-    expect(resolved).toMatch(/dist\/gen\/client\/zitadel\/admin\.js$/);
+    expect(resolved).toMatch(/dist\/src\/client\/index\.js$/);
     expect(fs.existsSync(resolved.replace(/\.js$/, '.d.ts'))).toBe(true);
     expect(load.resolve('oidc-settings-service/client/google/rpc/status')).toMatch(/dist\/gen\/client\/google\/rpc\/status\.js$/);
   });

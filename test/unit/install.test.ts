@@ -14,6 +14,7 @@ const read = (file: string) => JSON.parse(fs.readFileSync(path.join(ROOT, file),
 
 interface LockedPackage {
   readonly version?: string;
+  /** An object; a few old packages have an array here, which npm ignores. */
   readonly engines?: { readonly node?: string } | readonly string[];
 }
 
@@ -21,9 +22,11 @@ const ourRange = (read('package.json')['engines'] as { node: string }).node;
 const oldest = semver.minVersion(ourRange)!.version;
 const locked = Object.entries(read('package-lock.json')['packages'] as Record<string, LockedPackage>).filter(([name]) => name !== '');
 
+const nodeRange = (p: LockedPackage): string | undefined => (p.engines && !Array.isArray(p.engines) ? (p.engines as { node?: string }).node : undefined);
+
 const refusing = (node: string) =>
   locked
-    .map(([name, p]) => ({ name: name.replace(/^.*node_modules\//, ''), version: p.version, range: Array.isArray(p.engines) ? undefined : p.engines?.node }))
+    .map(([name, p]) => ({ name: name.replace(/^.*node_modules\//, ''), version: p.version, range: nodeRange(p) }))
     .filter((p) => p.range !== undefined && !semver.satisfies(node, p.range, { includePrerelease: true }))
     .map((p) => `${p.name}@${p.version} wants node ${p.range}`);
 
