@@ -178,6 +178,25 @@ describe('the settings page', () => {
     await page.close();
   });
 
+  it('says on the sign-in prompt where tokens come from: the token file and the token command', async () => {
+    const page = await SettingsPage.open(chromium.context, pageUrl);
+    const source = page.page.locator('#token-source');
+    expect(await source.isVisible()).toBe(true);
+    expect(await source.innerText()).toContain('IAM_OWNER token');
+    expect(await source.locator('code').allInnerTexts()).toEqual([
+      'data/admin.pat',
+      'npx oidc-settings token create --role IAM_OWNER_VIEWER',
+    ]);
+    // A screen reader hears it on the token field, where the focus starts.
+    expect(await page.page.evaluate(() => document.activeElement?.id)).toBe('token');
+    expect(await page.page.getByLabel('Personal access token').getAttribute('aria-describedby')).toContain('token-source');
+    // The long command wraps rather than widen the prompt at 360 px.
+    expect(await page.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    fs.mkdirSync(TEST_OUTPUT, { recursive: true });
+    await page.page.screenshot({ path: path.join(TEST_OUTPUT, 'settings-page-sign-in.png'), fullPage: true });
+    await page.close();
+  });
+
   it('sends an unknown token back to the prompt with the reason', async () => {
     const page = await signedIn('not-a-token-that-exists-0123456789');
     const error = page.page.locator('#token-error');
