@@ -77,8 +77,13 @@ function segmentsOf(rawUrl: string, mount: string): string[] {
   });
 }
 
+interface Found {
+  readonly file: string;
+  readonly stat: fs.Stats;
+}
+
 /** The real path of the file asked for, if it is a regular file inside the folder (after symlinks). */
-async function resolveFile(folder: string, segments: readonly string[]): Promise<{ file: string; stat: fs.Stats }> {
+async function resolveFile(folder: string, segments: readonly string[]): Promise<Found> {
   try {
     const root = await fs.promises.realpath(folder);
     const file = await fs.promises.realpath(path.join(root, ...segments));
@@ -106,10 +111,15 @@ function notModified(request: IncomingMessage, etag: string, stat: fs.Stats): bo
   return !Number.isNaN(since) && Math.floor(stat.mtimeMs / 1000) * 1000 <= since;
 }
 
-async function serve(request: IncomingMessage, response: ServerResponse, options: StaticOptions): Promise<void> {
-  let found: { file: string; stat: fs.Stats };
+/**
+ * Answers with the file `find` names: its type by extension, its caching by
+ * its name, validators and 304 when unchanged; or with the refusal `find`
+ * throws, as plain text.
+ */
+async function serve(request: IncomingMessage, response: ServerResponse, find: () => Promise<Found>): Promise<void> {
+  let found: Found;
   try {
-    found = await resolveFile(options.folder, segmentsOf(request.url ?? '/', options.mount));
+    found = await find();
   } catch (error) {
     if (!(error instanceof Refusal)) throw error;
     response.writeHead(error.status, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
@@ -152,7 +162,22 @@ export function staticRoute(options: StaticOptions): ExtraRoute {
   }
   // Extra routes are consulted before the REST routes, so "/" would shadow every REST GET.
   if (options.mount === '/') throw new Error('a static mount needs a folder name: "/" would take every GET');
-  return { method: 'GET', path: options.mount, prefix: true, handle: (request, response) => serve(request, response, options) };
+  return {
+    method: 'GET',
+    path: options.mount,
+    prefix: true,
+    handle: (request, response) => serve(request, response, () => resolveFile(options.folder, segmentsOf(request.url ?? '/', options.mount))),
+  };
+}
+
+/**
+ * One file of a folder at one exact path, typed and cached by the file's own
+ * name, not the path's: e.g. "/favicon.ico", which browsers ask for on any
+ * page without an icon link, answered with the page's SVG icon. 404 while
+ * the file is missing (before a build).
+ */
+export function fileRoute(urlPath: string, { folder, name }: { folder: string; name: string }): ExtraRoute {
+  return { method: 'GET', path: urlPath, handle: (request, response) => serve(request, response, () => resolveFile(folder, [name])) };
 }
 
 /** A permanent redirect of one exact path (e.g. "/" to the page at "/ui/"). */

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
 import { createGateway, type GatewayServer, startGatewayServer } from '../gateway/server';
-import { redirectRoute, staticRoute } from '../gateway/static';
+import { fileRoute, redirectRoute, staticRoute } from '../gateway/static';
 import { healthRoutes, metricsRoute } from '../gateway/probe-routes';
 import { ServerCredentials } from '@grpc/grpc-js';
 import { writeAdminTokenFile } from './admin-token-file';
@@ -139,6 +139,8 @@ export async function startServer(
         staticRoute({ folder: WEB_DIST_PATH, mount: '/ui/' }),
         redirectRoute('/', '/ui/'),
         redirectRoute('/ui', '/ui/'),
+        // Browsers ask for it on any page that links no icon (/openapi.json too): the page's icon, not a 404.
+        fileRoute('/favicon.ico', { folder: WEB_DIST_PATH, name: 'favicon.svg' }),
         ...healthRoutes(() => stopping === undefined && store.open && health.writable),
         metricsRoute(() => metrics.registry.metrics(), metrics.registry.contentType),
       ],

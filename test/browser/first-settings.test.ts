@@ -1,31 +1,35 @@
 /**
  * An instance started without seeded settings (SEED_DEFAULTS=false): Get
- * answers NOT_FOUND, so the page says so, and saving adds the settings.
+ * answers NOT_FOUND, so the page says so, and saving adds the settings;
+ * unless someone else added them meanwhile, which the server refuses.
  */
 import type { Client } from '@grpc/grpc-js';
 import { adminClient, call } from '../helpers/grpc-client';
 import { type TestServer, startTestServer } from '../helpers/server';
 import { type Chromium, launchChromium } from './chromium';
-import { SettingsPage } from './settings-page';
+import { FIELDS, type Field, SettingsPage } from './settings-page';
 
 jest.setTimeout(60_000);
 
 describe('the settings page on an instance without settings', () => {
-  let server: TestServer;
   let chromium: Chromium;
+  let server: TestServer;
   let grpc: Client;
 
+  /** Each test gets an instance of its own, each without settings. */
   beforeAll(async () => {
-    [server, chromium] = await Promise.all([
-      startTestServer({ HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', SEED_DEFAULTS: 'false' }),
-      launchChromium(),
-    ]);
+    chromium = await launchChromium();
+  });
+  beforeEach(async () => {
+    server = await startTestServer({ HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', SEED_DEFAULTS: 'false' });
     grpc = adminClient(server.grpcPort);
   });
-
-  afterAll(async () => {
+  afterEach(async () => {
     grpc?.close();
-    await Promise.all([chromium?.close(), server?.stop()]);
+    await server?.stop();
+  });
+  afterAll(async () => {
+    await chromium?.close();
   });
 
   it('says there are none yet, and saving adds them', async () => {
@@ -47,6 +51,22 @@ describe('the settings page on an instance without settings', () => {
 
     const stored = await call<{ settings: { refreshTokenExpiration: object } }>(grpc, 'GetOIDCSettings', {}, server.adminToken);
     expect(stored).toMatchObject({ ok: true, response: { settings: { refreshTokenExpiration: { seconds: String(30 * 86_400) } } } });
+    await page.close();
+  });
+
+  it('tells a general refusal in plain words, with the server\'s text and id once', async () => {
+    const page = await SettingsPage.open(chromium.context, `http://127.0.0.1:${server.server.http.port}/ui/`);
+    await page.signIn(server.adminToken);
+    await page.page.locator('#page-message').filter({ hasText: 'no OIDC settings yet' }).waitFor();
+    // Someone else adds the settings while the page shows none: its Add is refused with ALREADY_EXISTS.
+    const hour = { seconds: '3600', nanos: 0 };
+    const lifetimes = { accessTokenLifetime: hour, idTokenLifetime: hour, refreshTokenIdleExpiration: hour, refreshTokenExpiration: hour };
+    expect((await call(grpc, 'AddOIDCSettings', lifetimes, server.adminToken)).ok).toBe(true);
+
+    for (const field of Object.keys(FIELDS) as Field[]) await page.setLifetime(field, '2', 'hours');
+    await page.save();
+    expect(await page.saveOutcome()).toBe('Not saved. The server said: “OIDC configuration already exists”. (INST-0aaj1o)');
+    expect(await page.page.locator('#save-message small.error-id').innerText()).toBe('(INST-0aaj1o)');
     await page.close();
   });
 });

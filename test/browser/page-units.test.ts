@@ -10,7 +10,7 @@ import { GrpcWebError } from '../../gen/client/zitadel/admin';
 import { ErrorDetail } from '../../gen/client/zitadel/message';
 import { apiBaseFrom } from '../../web/src/api-base';
 import { base64Decode } from '../../web/src/base64';
-import { callProblemFrom } from '../../web/src/call-problem';
+import { callProblemFrom, problemId, problemText } from '../../web/src/call-problem';
 import { type Amount, UNITS, amountToDuration, durationToAmount, formatDuration } from '../../web/src/duration-units';
 import { statusDetailsDecode } from '../../web/src/status-details';
 
@@ -95,12 +95,12 @@ describe('base64Decode', () => {
 });
 
 /** grpc-status-details-bin as the server sends it, unpadded. */
-function detailsHeader(id: string, violations: Record<string, string>): string {
+function detailsHeader(id: string, violations: Record<string, string>, text = 'Invalid argument'): string {
   const status = Status.encode({
     code: 3,
-    message: 'Invalid argument',
+    message: text,
     details: [
-      { typeUrl: 'type.googleapis.com/zitadel.v1.ErrorDetail', value: ErrorDetail.encode({ id, message: 'Invalid argument' }).finish() },
+      { typeUrl: 'type.googleapis.com/zitadel.v1.ErrorDetail', value: ErrorDetail.encode({ id, message: text }).finish() },
       {
         typeUrl: 'type.googleapis.com/google.rpc.BadRequest',
         value: BadRequest.encode({
@@ -151,6 +151,21 @@ describe('callProblemFrom', () => {
 
   it('calls anything else thrown "other"', () => {
     expect(callProblemFrom(new TypeError('bug'))).toMatchObject({ kind: 'other', message: 'TypeError: bug' });
+  });
+
+  it('keeps the id apart from what the server said, so the page shows it once', () => {
+    const header = detailsHeader('INST-0aaj1o', {}, 'OIDC configuration already exists');
+    const metadata = new grpc.Metadata({ 'grpc-status': '6', 'grpc-status-details-bin': header });
+    const problem = callProblemFrom(new GrpcWebError('OIDC configuration already exists (INST-0aaj1o)', grpc.Code.AlreadyExists, metadata));
+    expect(problemId(problem)).toBe('INST-0aaj1o');
+    expect(problemText(problem)).toBe('OIDC configuration already exists');
+  });
+
+  it('falls back to grpc-message without an ErrorDetail, and has no id then', () => {
+    const problem = callProblemFrom(failure(grpc.Code.Internal, { 'grpc-status': '13' }));
+    expect(problemId(problem)).toBeUndefined();
+    expect(problemText(problem)).toBe('message');
+    expect(problemId(callProblemFrom(failure(grpc.Code.Unknown, {})))).toBeUndefined();
   });
 });
 

@@ -111,23 +111,54 @@ describe('the settings page', () => {
     await page.close();
   });
 
-  it('shows the server\'s field violation next to the field for 0, and changes nothing', async () => {
+  it('shows each value the server refuses next to its field, in the page\'s words with the server\'s id, and changes nothing', async () => {
     const before = await grpcGet();
     const page = await signedIn();
     await page.loaded();
     await page.setLifetime('id_token_lifetime', '0');
+    await page.setLifetime('refresh_token_idle_expiration', '9999999', 'days');
+    await page.setLifetime('refresh_token_expiration', '');
     await page.save();
 
-    expect(await page.saveOutcome()).toContain('Not saved');
-    await expect(page.fieldError('id_token_lifetime').innerText()).resolves.toBe('id_token_lifetime must be greater than 0');
-    expect(await page.amount('id_token_lifetime').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.saveOutcome()).toBe('Not saved: 3 values need fixing. (INST-10sxks)');
+    expect(await page.fieldError('id_token_lifetime').innerText()).toBe('ID token lifetime must be more than 0. (INST-10sxks)');
+    expect(await page.fieldError('refresh_token_idle_expiration').innerText()).toBe(
+      'Refresh token idle expiration must be more than 0 and at most 3,652,500 days (about 10,000 years). (INST-10sxks)',
+    );
+    expect(await page.fieldError('refresh_token_expiration').innerText()).toBe('Refresh token expiration is required. (INST-10sxks)');
     expect(await page.fieldError('access_token_lifetime').innerText()).toBe('');
-    // Focus goes to the field to fix, whose description includes the error.
+    // The id is set apart and smaller than the words, for quoting rather than reading.
+    const id = page.fieldError('id_token_lifetime').locator('small.error-id');
+    expect(await id.innerText()).toBe('(INST-10sxks)');
+    const fontSize = (selector: string) =>
+      page.page.evaluate((s) => parseFloat(getComputedStyle(document.querySelector(s)!).fontSize), selector);
+    expect(await fontSize('#id_token_lifetime-error small')).toBeLessThan(await fontSize('#id_token_lifetime-error'));
+    // No proto field name or server wording anywhere on the page.
+    const shown = await page.page.locator('body').innerText();
+    expect(shown).not.toMatch(/_token_|_lifetime|_expiration|greater than/);
+
+    expect(await page.amount('id_token_lifetime').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.amount('refresh_token_expiration').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.amount('access_token_lifetime').getAttribute('aria-invalid')).toBeNull();
+    // Focus goes to the first field to fix, whose description includes the error.
     expect(await page.page.evaluate(() => document.activeElement?.id)).toBe('id_token_lifetime');
     expect(await page.amount('id_token_lifetime').getAttribute('aria-describedby')).toContain('id_token_lifetime-error');
-    // The error came from the server: the Update was sent.
+    // The errors came from the server: the Update was sent.
     expect(page.requests.map((r) => r.path)).toContain('/zitadel.admin.v1.AdminService/UpdateOIDCSettings');
     expect(await grpcGet()).toEqual(before);
+    fs.mkdirSync(TEST_OUTPUT, { recursive: true });
+    await page.page.screenshot({ path: path.join(TEST_OUTPUT, 'settings-page-field-errors.png'), fullPage: true });
+
+    // Fixing them clears them.
+    await page.setLifetime('id_token_lifetime', '1', 'hours');
+    await page.setLifetime('refresh_token_idle_expiration', '30', 'days');
+    await page.setLifetime('refresh_token_expiration', '90', 'days');
+    await page.save();
+    expect(await page.saveOutcome()).toMatch(/^Saved\./);
+    for (const field of ['id_token_lifetime', 'refresh_token_idle_expiration', 'refresh_token_expiration'] as const) {
+      expect(await page.fieldError(field).innerText()).toBe('');
+      expect(await page.amount(field).getAttribute('aria-invalid')).toBeNull();
+    }
     await page.close();
   });
 
@@ -144,6 +175,25 @@ describe('the settings page', () => {
     expect(outcome).toContain('AUTH-5mWD2');
     expect(await page.page.getByRole('alert').innerText()).toBe(outcome);
     expect(await grpcGet()).toEqual(before);
+    await page.close();
+  });
+
+  it('says on the sign-in prompt where tokens come from: the token file and the token command', async () => {
+    const page = await SettingsPage.open(chromium.context, pageUrl);
+    const source = page.page.locator('#token-source');
+    expect(await source.isVisible()).toBe(true);
+    expect(await source.innerText()).toContain('IAM_OWNER token');
+    expect(await source.locator('code').allInnerTexts()).toEqual([
+      'data/admin.pat',
+      'npx oidc-settings token create --role IAM_OWNER_VIEWER',
+    ]);
+    // A screen reader hears it on the token field, where the focus starts.
+    expect(await page.page.evaluate(() => document.activeElement?.id)).toBe('token');
+    expect(await page.page.getByLabel('Personal access token').getAttribute('aria-describedby')).toContain('token-source');
+    // The long command wraps rather than widen the prompt at 360 px.
+    expect(await page.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    fs.mkdirSync(TEST_OUTPUT, { recursive: true });
+    await page.page.screenshot({ path: path.join(TEST_OUTPUT, 'settings-page-sign-in.png'), fullPage: true });
     await page.close();
   });
 

@@ -84,12 +84,14 @@ describe('REST errors', () => {
     await stillServes();
   });
 
-  it('accepts the content types JSON arrives with (curl -d sends form-urlencoded) and refuses others with 415', async () => {
+  it('accepts the content types JSON arrives with (curl -d sends form-urlencoded, a simple browser request text/plain), or none, and refuses others with 415', async () => {
     const body = '{"accessTokenLifetime":"1s","idTokenLifetime":"1s","refreshTokenIdleExpiration":"1s","refreshTokenExpiration":"1s"}';
-    for (const type of ['application/json', 'application/json; charset=utf-8', 'application/x-www-form-urlencoded', 'text/plain']) {
+    const types = ['application/json', 'application/json; charset=utf-8', 'application/merge-patch+json', 'application/x-www-form-urlencoded', 'text/plain'];
+    for (const type of types) {
       const r = await rawRequest(port, { method: 'PUT', path: PATH, headers: { ...auth(), 'content-type': type }, body });
       expect({ type, status: r.status }).toEqual({ type, status: 200 });
     }
+    expect((await rawRequest(port, { method: 'PUT', path: PATH, headers: auth(), body })).status).toBe(200);
     const r = await rawRequest(port, { method: 'PUT', path: PATH, headers: { ...auth(), 'content-type': 'application/xml' }, body });
     expect(r.status).toBe(415);
     expect(json(r.body).code).toBe(3);

@@ -136,7 +136,8 @@ describe('the settings page, through the running gateway', () => {
     for (const asset of assets) {
       const r = await rawRequest(server.http.port, { method: 'GET', path: `/ui/${asset}` });
       expect({ asset, status: r.status }).toEqual({ asset, status: 200 });
-      expect(r.headers['content-type']).toMatch(asset.endsWith('.js') ? /^text\/javascript/ : /^text\/css/);
+      const type = asset.endsWith('.js') ? /^text\/javascript/ : asset.endsWith('.svg') ? /^image\/svg\+xml$/ : /^text\/css/;
+      expect(r.headers['content-type']).toMatch(type);
       expect(r.headers['cache-control']).toContain('immutable');
     }
   });

@@ -1,6 +1,7 @@
 /**
  * gateway/static.ts: content types, caching headers and validators, and
- * that nothing outside the folder can be read. Requests go over a real
+ * that nothing outside the folder can be read, for a folder (staticRoute)
+ * and for one file at a fixed path (fileRoute, e.g. /favicon.ico). Requests go over a real
  * socket with raw, un-normalised paths, as an attacker would send them.
  */
 import fs from 'node:fs';
@@ -8,9 +9,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { staticRoute } from '../../gateway/static';
+import type { ExtraRoute } from '../../gateway/server';
+import { fileRoute, staticRoute } from '../../gateway/static';
 
 const SECRET = 'secret-outside-the-folder';
+const ICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"/>';
 
 interface Answer {
   readonly status: number;
@@ -47,6 +50,7 @@ describe('staticRoute', () => {
     fs.writeFileSync(path.join(site, 'assets', 'app-ABCDEF23.js.map'), '{}');
     fs.writeFileSync(path.join(site, 'assets', 'plain.css'), 'body{}');
     fs.writeFileSync(path.join(site, 'assets', 'data.bin'), 'bytes');
+    fs.writeFileSync(path.join(site, 'icon.svg'), ICON);
     fs.writeFileSync(path.join(site, '.env'), SECRET);
     fs.writeFileSync(path.join(outside, 'secret.txt'), SECRET);
     fs.symlinkSync(path.join(outside, 'secret.txt'), path.join(site, 'link.txt'));
@@ -54,8 +58,18 @@ describe('staticRoute', () => {
     // A symlink that stays inside the folder is fine.
     fs.symlinkSync(path.join(site, 'index.html'), path.join(site, 'alias.html'));
 
-    const route = staticRoute({ folder: site, mount: '/ui/' });
-    server = http.createServer((request, response) => void route.handle(request, response));
+    const routes: ExtraRoute[] = [
+      staticRoute({ folder: site, mount: '/ui/' }),
+      fileRoute('/favicon.ico', { folder: site, name: 'icon.svg' }),
+      fileRoute('/missing.ico', { folder: site, name: 'not-built.svg' }),
+      fileRoute('/linked.ico', { folder: site, name: 'link.txt' }),
+    ];
+    // As the gateway picks extra routes: a prefix route by prefix, the others by the whole path.
+    server = http.createServer((request, response) => {
+      const urlPath = (request.url ?? '/').split('?')[0]!;
+      const route = routes.find((r) => (r.prefix === true ? urlPath.startsWith(r.path) : urlPath === r.path)) ?? routes[0]!;
+      void route.handle(request, response);
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
   });
@@ -159,5 +173,30 @@ describe('staticRoute', () => {
     expect(() => staticRoute({ folder: base, mount: '/ui' })).toThrow(/starts and ends with/);
     expect(() => staticRoute({ folder: base, mount: 'ui/' })).toThrow(/starts and ends with/);
     expect(() => staticRoute({ folder: base, mount: '/' })).toThrow(/every GET/);
+  });
+
+  describe('fileRoute', () => {
+    it('answers its path with the file, typed by the file\'s name (an SVG at /favicon.ico), revalidated', async () => {
+      const answer = await get('/favicon.ico');
+      expect(answer.status).toBe(200);
+      expect(answer.body).toBe(ICON);
+      expect(answer.headers['content-type']).toBe('image/svg+xml');
+      expect(answer.headers['cache-control']).toBe('no-cache');
+      expect(answer.headers['x-content-type-options']).toBe('nosniff');
+      expect(Number(answer.headers['content-length'])).toBe(ICON.length);
+
+      const again = await get('/favicon.ico', { 'if-none-match': answer.headers['etag']! });
+      expect(again.status).toBe(304);
+      expect(again.body).toBe('');
+      const head = await get('/favicon.ico', {}, 'HEAD');
+      expect([head.status, head.headers['content-type'], head.body]).toEqual([200, 'image/svg+xml', '']);
+    });
+
+    it.each(['/missing.ico', '/linked.ico'])('answers %s, whose file is missing or outside the folder, 404', async (rawPath) => {
+      const answer = await get(rawPath);
+      expect(answer.status).toBe(404);
+      expect(answer.body).not.toContain(SECRET);
+      expect(answer.headers['content-type']).toBe('text/plain; charset=utf-8');
+    });
   });
 });

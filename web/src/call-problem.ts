@@ -47,3 +47,12 @@ export function callProblemFrom(error: unknown): CallProblem {
       return { kind: 'other', code: error.code, message, details };
   }
 }
+
+/** The error id the server attached (zitadel.v1.ErrorDetail), if any. */
+export const problemId = (problem: CallProblem): string | undefined => ('details' in problem ? problem.details.id : undefined);
+
+/**
+ * What the server said, without the id that grpc-message ends in (the page
+ * shows the id apart): the ErrorDetail's text, else the whole message.
+ */
+export const problemText = (problem: CallProblem): string => ('details' in problem && problem.details.text) || problem.message;

@@ -1,6 +1,7 @@
 import { h } from './dom';
 import { UNITS, type UnitId, amountToDuration, durationToAmount, formatDuration } from './duration-units';
 import { LIFETIMES } from './lifetimes';
+import { idNote } from './messages';
 import type { Lifetimes } from './settings-api';
 
 interface FieldElements {
@@ -100,24 +101,25 @@ export class LifetimesEditor {
   }
 
   /**
-   * Puts each problem next to its field and marks the input invalid; clears
-   * the others. Answers the first input with a problem, in page order, for
-   * focus; and the problems whose field is not on the page.
+   * Puts each problem (in the page's words) next to its field, with the
+   * server's error id when it came from the server, and marks the input
+   * invalid; clears the others. Answers the first input with a problem, in
+   * page order, for focus.
    */
-  showErrors(problems: ReadonlyMap<string, string>): { first?: HTMLInputElement; unplaced: string[] } {
+  showErrors(problems: ReadonlyMap<string, string>, id?: string): HTMLInputElement | undefined {
     let first: HTMLInputElement | undefined;
     for (const [field, { amount, error }] of this.fields) {
       const problem = problems.get(field);
-      error.textContent = problem ?? '';
       if (problem === undefined) {
+        error.replaceChildren();
         amount.removeAttribute('aria-invalid');
       } else {
+        error.replaceChildren(problem, ...idNote(id));
         amount.setAttribute('aria-invalid', 'true');
         first ??= amount;
       }
     }
-    const unplaced = [...problems].filter(([field]) => !this.fields.has(field)).map(([, text]) => text);
-    return { first, unplaced };
+    return first;
   }
 
   clearErrors(): void {

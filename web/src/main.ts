@@ -1,11 +1,12 @@
 import './styles.css';
 import type { ObjectDetails } from '../../gen/client/zitadel/object';
 import { apiBaseFrom } from './api-base';
-import { type CallProblem, callProblemFrom } from './call-problem';
+import { type CallProblem, callProblemFrom, problemId, problemText } from './call-problem';
 import { detailsRender } from './details-view';
 import { byId } from './dom';
+import { fieldErrorsFrom, fieldErrorsSummary } from './field-errors';
 import { LifetimesEditor } from './lifetimes-editor';
-import { Messages } from './messages';
+import { Messages, idNote } from './messages';
 import { type SettingsApi, settingsApi } from './settings-api';
 import { TokenStore } from './token-store';
 
@@ -40,13 +41,11 @@ let busy = false;
 
 byId('api-base', HTMLElement).textContent = base;
 
-const idNote = (problem: CallProblem): string => ('details' in problem && problem.details.id ? ` (${problem.details.id})` : '');
-
-function showTokenPrompt(error = ''): void {
+function showTokenPrompt(error = '', id?: string): void {
   api = undefined;
   settingsSection.hidden = true;
   tokenSection.hidden = false;
-  tokenError.textContent = error;
+  tokenError.replaceChildren(...(error ? [error, ...idNote(id)] : []));
   if (error) tokenInput.setAttribute('aria-invalid', 'true');
   else tokenInput.removeAttribute('aria-invalid');
   tokenInput.focus();
@@ -60,28 +59,28 @@ function showDetails(details: ObjectDetails | undefined): void {
 /** Shows a failed call where it belongs; `retry` repeats it when the server could not be reached. */
 function report(problem: CallProblem, action: 'load' | 'save', retry: () => void): void {
   const place = action === 'load' ? pageMessages : saveMessages;
+  const id = problemId(problem);
   switch (problem.kind) {
     case 'unauthenticated':
       tokens.clear();
       pageMessages.clear();
       saveMessages.clear();
-      showTokenPrompt(`This token was not accepted: it is unknown, expired or revoked. Enter a valid token.${idNote(problem)}`);
+      showTokenPrompt('This token was not accepted: it is unknown, expired or revoked. Enter a valid token.', id);
       return;
     case 'permission':
       place.error(
         action === 'save'
-          ? `Not saved: this token may read the settings but not change them. Saving needs the iam.write permission (an IAM_OWNER token).${idNote(problem)}`
-          : `This token may not read the settings: that needs the iam.read permission.${idNote(problem)}`,
+          ? 'Not saved: this token may read the settings but not change them. Saving needs the iam.write permission (an IAM_OWNER token).'
+          : 'This token may not read the settings: that needs the iam.read permission.',
+        { id },
       );
       return;
     case 'invalid': {
-      const { first, unplaced } = editor.showErrors(problem.details.violations);
-      const count = problem.details.violations.size;
-      place.error(
-        unplaced.length > 0 || count === 0
-          ? `Not saved: ${problem.message}`
-          : `Not saved: ${count === 1 ? 'one value needs' : `${count} values need`} fixing.${idNote(problem)}`,
-      );
+      const errors = fieldErrorsFrom(problem.details.violations);
+      const first = editor.showErrors(errors.byField, id);
+      // No violations at all: the server refused the request as a whole (e.g. one it could not decode).
+      const summary = fieldErrorsSummary(errors) || `Not saved. The server said: “${problemText(problem)}”.`;
+      place.error(summary, { id });
       first?.focus();
       return;
     }
@@ -90,11 +89,13 @@ function report(problem: CallProblem, action: 'load' | 'save', retry: () => void
       place.info('This instance has no OIDC settings yet. Enter the four lifetimes and save to add them.');
       return;
     case 'unreachable':
-      place.error(`Could not reach the server at ${base}. Check the connection, then try again.`, retry);
+      place.error(`Could not reach the server at ${base}. Check the connection, then try again.`, { retry });
       return;
-    case 'other':
-      place.error(`The server refused: ${problem.message}${idNote(problem)}`);
+    case 'other': {
+      const lead = action === 'save' ? 'Not saved.' : 'The settings could not be loaded.';
+      place.error(`${lead} The server said: “${problemText(problem)}”.`, { id });
       return;
+    }
   }
 }
 
@@ -162,7 +163,7 @@ tokenForm.addEventListener('submit', (event) => {
   }
   tokens.set(token);
   api = settingsApi(base, token);
-  tokenError.textContent = '';
+  tokenError.replaceChildren();
   tokenInput.removeAttribute('aria-invalid');
   void load();
 });
