@@ -1,5 +1,6 @@
 /**
- * Personal access tokens and the `npm run token` CLI, used beside a running
+ * Personal access tokens and the token command (`oidc-settings token`, also
+ * `npx oidc-settings token` and `npm run -s token --`), used beside a running
  * server on the same data folder.
  */
 import { execFile } from 'node:child_process';
@@ -7,12 +8,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Client } from '@grpc/grpc-js';
+import { CLI } from './helpers/cli';
 import { adminClient, call, lifetimes } from './helpers/grpc-client';
-import { type TestServer, startTestServer } from './helpers/server';
+import { type TestServer, startTestServer, tempDir } from './helpers/server';
 
 const run = promisify(execFile);
 const ROOT = path.join(__dirname, '..');
-const CLI = path.join(ROOT, 'dist/src/cli/token.js');
 
 const UNAUTHENTICATED = 16;
 const PERMISSION_DENIED = 7;
@@ -21,7 +22,7 @@ describe('tokens', () => {
   let server: TestServer;
   let client: Client;
   const cli = (dataDir: string, ...args: string[]) =>
-    run(process.execPath, [CLI, ...args], { env: { ...process.env, DATA_DIR: dataDir } });
+    run(process.execPath, [CLI, 'token', ...args], { env: { ...process.env, DATA_DIR: dataDir } });
   const codeOf = async (p: Promise<{ ok: boolean; code?: number }>) => {
     const outcome = await p;
     return outcome.ok ? 0 : outcome.code;
@@ -36,7 +37,20 @@ describe('tokens', () => {
     await server.stop();
   });
 
-  it('`npm run -s token -- create` prints the token and nothing else on stdout', async () => {
+  it('`npx oidc-settings token create` in the project folder prints the token and nothing else on stdout', async () => {
+    const { stdout, stderr } = await run('npx', ['oidc-settings', 'token', 'create', '--role', 'IAM_OWNER_VIEWER'], {
+      cwd: ROOT,
+      // An empty npm cache, offline: npx runs the project's own bin (package.json "bin") with nothing from a registry.
+      env: { ...process.env, DATA_DIR: server.dataDir, npm_config_cache: tempDir('npx-cache-'), npm_config_offline: 'true' },
+    });
+    expect(stdout).toMatch(/^[A-Za-z0-9_-]{43}\n$/);
+    expect(stderr).toMatch(/created token \d+ \(IAM_OWNER_VIEWER, expires -\)/);
+    expect(await codeOf(call(client, 'GetOIDCSettings', {}, stdout.trim()))).toBe(0);
+  });
+
+  it('`npm run -s token -- create` prints the token and nothing else on stdout, and builds nothing first', async () => {
+    // A build (tsc) rewrites every file of dist/.
+    const built = ['dist/src/main.js', 'dist/src/cli/main.js'].map((file) => fs.statSync(path.join(ROOT, file)).mtimeMs);
     const { stdout, stderr } = await run('npm', ['run', '-s', 'token', '--', 'create', '--role', 'IAM_OWNER_VIEWER'], {
       cwd: ROOT,
       env: { ...process.env, DATA_DIR: server.dataDir },
@@ -44,6 +58,7 @@ describe('tokens', () => {
     expect(stdout).toMatch(/^[A-Za-z0-9_-]{43}\n$/);
     expect(stderr).toContain('IAM_OWNER_VIEWER');
     expect(await codeOf(call(client, 'GetOIDCSettings', {}, stdout.trim()))).toBe(0);
+    expect(['dist/src/main.js', 'dist/src/cli/main.js'].map((file) => fs.statSync(path.join(ROOT, file)).mtimeMs)).toEqual(built);
   });
 
   it('a viewer token from the CLI can Get but not Update', async () => {

@@ -1,31 +1,66 @@
+import path from 'node:path';
 import { SETTINGS, redactUrl } from '../config/config';
+
+/** One subcommand of oidc-settings (src/cli/main.ts loads its module only when it is chosen). */
+export interface Command {
+  /** Its --help text. */
+  readonly usage: string;
+  /** Runs it; the exit code. Throws (or rejects with) UsageError for a command line it cannot run. */
+  run(argv: readonly string[]): number | Promise<number>;
+}
 
 /** A command line that cannot be run as given: the message, then the usage, exit 2. */
 export class UsageError extends Error {}
 
+export interface Args {
+  readonly positional: string[];
+  /** Options with a value (`--to file` or `--to=file`), and flags (as ''). */
+  readonly options: Map<string, string>;
+  readonly help: boolean;
+}
+
 /**
- * Runs a command's main function and sets the exit code: what it returns,
- * 2 after a usage error (with the usage text), 1 after any other failure
- * (its message, on stderr, after `prefix`).
+ * Splits a command line into positional arguments and the options a command
+ * takes; anything else is a usage error.
  */
-export function runCommand(main: () => Promise<number>, usage: string, prefix = ''): void {
-  main().then(
-    (code) => (process.exitCode = code),
-    (error: unknown) => {
-      if (error instanceof UsageError) {
-        process.stderr.write(`${error.message}\n\n${usage}\n`);
-        process.exitCode = 2;
-      } else {
-        process.stderr.write(`${prefix}${error instanceof Error ? error.message : String(error)}\n`);
-        process.exitCode = 1;
-      }
-    },
-  );
+export function parseArgs(argv: readonly string[], takes: readonly string[], flags: readonly string[] = []): Args {
+  const positional: string[] = [];
+  const options = new Map<string, string>();
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') {
+      help = true;
+      continue;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      positional.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const key = eq > 0 ? arg.slice(0, eq) : arg;
+    if (flags.includes(key)) {
+      if (eq > 0) throw new UsageError(`option ${key} takes no value`);
+      options.set(key, '');
+      continue;
+    }
+    if (!takes.includes(key)) throw new UsageError(`unknown option ${key}`);
+    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined) throw new UsageError(`option ${key} needs a value`);
+    options.set(key, value);
+  }
+  return { positional, options, help };
+}
+
+/** The server's data folder: --data-dir, else DATA_DIR, else ./data; absolute. */
+export function dataDirOption(options: ReadonlyMap<string, string>): string {
+  return path.resolve(options.get('--data-dir') ?? (process.env['DATA_DIR'] || './data'));
 }
 
 /**
  * The PostgreSQL database a command works on: --database-url, else
  * DATABASE_URL, checked as the server checks it; undefined when neither is set.
+ * Only looks at the text: nothing connects here.
  */
 export function databaseUrlOption(options: ReadonlyMap<string, string>): string | undefined {
   const url = options.get('--database-url') ?? (process.env['DATABASE_URL'] || undefined);
@@ -34,3 +69,6 @@ export function databaseUrlOption(options: ReadonlyMap<string, string>): string 
   }
   return url;
 }
+
+/** "1 event", "3 events". */
+export const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;

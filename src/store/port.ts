@@ -131,7 +131,7 @@ export interface Store {
   readonly open: boolean;
   close(): Promise<void>;
 
-  // -- Moving a store to another database (src/cli/copy-store.ts): see StoreDump. --
+  // -- Moving a store to another database (src/cli/commands/copy-store.ts): see StoreDump. --
 
   /** Everything the store holds, read in one snapshot. */
   dump(): StoreDump | Promise<StoreDump>;

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Client } from '@grpc/grpc-js';
+import { CLI } from '../helpers/cli';
 import { adminClient, call } from '../helpers/grpc-client';
 import { type TestServer, startTestServer } from '../helpers/server';
 import { type Chromium, TEST_OUTPUT, launchChromium } from './chromium';
@@ -24,7 +25,6 @@ interface Settings {
   };
 }
 
-const CLI = path.join(__dirname, '../../dist/src/cli/token.js');
 
 describe('the settings page', () => {
   let server: TestServer;
@@ -49,7 +49,7 @@ describe('the settings page', () => {
     [server, chromium] = await Promise.all([startTestServer({ HTTP_HOST: '127.0.0.1', HTTP_PORT: '0' }), launchChromium()]);
     grpc = adminClient(server.grpcPort);
     pageUrl = `http://127.0.0.1:${server.server.http.port}/ui/`;
-    const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'create', '--role', 'IAM_OWNER_VIEWER'], {
+    const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'token', 'create', '--role', 'IAM_OWNER_VIEWER'], {
       env: { ...process.env, DATA_DIR: server.dataDir },
     });
     viewerToken = stdout.trim();

@@ -5,13 +5,11 @@
  */
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { type ChildResult, type SpawnOptions as ChildSpawnOptions, runChildServer, startChildServer } from '../helpers/child-server';
-
-export const TOKEN_CLI = path.join(__dirname, '../../dist/src/cli/token.js');
+import { CLI } from '../helpers/cli';
 
 export interface Child {
   readonly child: ChildProcess;
@@ -54,9 +52,9 @@ export function runServerChild(dataDir: string, options: SpawnOptions = {}): Pro
   return runChildServer(dataDir, options.env, [], options);
 }
 
-/** The token CLI (npm run token) under a umask. */
+/** The token CLI (oidc-settings token) under a umask. */
 export function runTokenCli(dataDir: string, args: string[], umask: string): string {
-  return execFileSync('sh', ['-c', `umask ${umask}; exec "$0" "$@"`, process.execPath, TOKEN_CLI, '--data-dir', dataDir, ...args], {
+  return execFileSync('sh', ['-c', `umask ${umask}; exec "$0" "$@"`, process.execPath, CLI, 'token', '--data-dir', dataDir, ...args], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -11,14 +11,14 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type * as grpc from '@grpc/grpc-js';
 import Database from 'better-sqlite3';
-import { TOKEN_CLI, startServerChild } from '../hardening/child';
+import { startServerChild } from '../hardening/child';
+import { CLI } from '../helpers/cli';
 import { adminClient, call, lifetimes, type ObjectDetails } from '../helpers/grpc-client';
 import { type PostgresCluster, pgQuery, startPostgres } from '../helpers/postgres';
 import { tempDir } from '../helpers/server';
 import { type Replica, startReplicas, stopAll } from './replicas';
 import { PROJECTION_COLUMNS } from '../../src/store/projection';
 
-const COPY_CLI = path.join(__dirname, '../../dist/src/cli/copy-store.js');
 const execFileAsync = promisify(execFile);
 const UNAUTHENTICATED = 16;
 const PERMISSION_DENIED = 7;
@@ -39,7 +39,7 @@ interface Run {
 async function copyStore(args: string[], env: Record<string, string> = {}): Promise<Run> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'DATA_DIR' && key !== 'DATABASE_URL'));
   try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [COPY_CLI, ...args], {
+    const { stdout, stderr } = await execFileAsync(process.execPath, [CLI, 'copy-store', ...args], {
       encoding: 'utf8',
       timeout: 30_000,
       env: { ...inherited, ...env },
@@ -54,7 +54,7 @@ async function copyStore(args: string[], env: Record<string, string> = {}): Prom
 
 /** The token CLI on a SQLite data folder. */
 async function tokenCli(dataDir: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return execFileAsync(process.execPath, [TOKEN_CLI, '--data-dir', dataDir, ...args], { encoding: 'utf8', timeout: 15_000 });
+  return execFileAsync(process.execPath, [CLI, 'token', '--data-dir', dataDir, ...args], { encoding: 'utf8', timeout: 15_000 });
 }
 
 const withPassword = (url: string) => url.replace('postgres://postgres@', `postgres://postgres:${PASSWORD}@`);
@@ -249,7 +249,7 @@ describe('copy-store refusals', () => {
     expect(help.stdout).toContain('Stop the server first');
     const usage = await copyStore(['--data-dir', sourceDir]);
     expect(usage.code).toBe(2);
-    expect(usage.stderr).toMatch(/^--database-url \(or DATABASE_URL\) is needed/);
-    expect(usage.stderr).toContain('Usage: npm run -s copy-store');
+    expect(usage.stderr).toMatch(/^copy-store: --database-url \(or DATABASE_URL\) is needed/);
+    expect(usage.stderr).toContain('Usage: oidc-settings copy-store');
   });
 });

@@ -7,7 +7,8 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { type Child, TOKEN_CLI, startServerChild } from '../hardening/child';
+import { type Child, startServerChild } from '../hardening/child';
+import { CLI } from '../helpers/cli';
 import { tempDir } from '../helpers/server';
 
 export interface Replica extends Child {
@@ -40,5 +41,5 @@ const execFileAsync = promisify(execFile);
 
 /** The token CLI against the database: its stdout and stderr. */
 export async function tokenCli(url: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return execFileAsync(process.execPath, [TOKEN_CLI, '--database-url', url, ...args], { encoding: 'utf8', timeout: 15_000 });
+  return execFileAsync(process.execPath, [CLI, 'token', '--database-url', url, ...args], { encoding: 'utf8', timeout: 15_000 });
 }

@@ -222,7 +222,7 @@ export class PostgresStore implements Store {
     await this.transaction((client) => insertToken(client, token));
   }
 
-  // -- Moving a store (src/cli/copy-store.ts): dump and restore, as the port describes them. --
+  // -- Moving a store (src/cli/commands/copy-store.ts): dump and restore, as the port describes them. --
 
   async dump(): Promise<StoreDump> {
     return this.transaction(async (client) => {

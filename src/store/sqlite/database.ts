@@ -92,9 +92,10 @@ function migrate(db: Database, from: number, onMigration: OpenOptions['onMigrati
 /**
  * SQLite refuses a file that is not a database only once a statement touches
  * it; checking the header first gives the clearer message and guarantees
- * nothing is ever written to such a file.
+ * nothing is ever written to such a file. A missing or empty file passes (a
+ * new database).
  */
-function refuseForeignFile(file: string): void {
+export function refuseForeignFile(file: string): void {
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');

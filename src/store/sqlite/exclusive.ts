@@ -2,7 +2,7 @@ import Sqlite, { type Database } from 'better-sqlite3';
 import { DatabaseOpenError } from '../port';
 
 /**
- * Tools that must be alone with the database (copy-store) take it for
+ * Tools that must be alone with the database (copy-store, restore) take it for
  * themselves. In WAL mode every open connection holds a shared lock for as
  * long as it is open, even idle, so an exclusive lock is refused while the
  * server (or the token CLI) has the file open; once taken, locking_mode

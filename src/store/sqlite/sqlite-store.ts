@@ -122,7 +122,7 @@ export class SqliteStore implements Store {
     if (this.db.open) this.db.close();
   }
 
-  // -- Moving a store (src/cli/copy-store.ts): dump and restore, as the port describes them. --
+  // -- Moving a store (src/cli/commands/copy-store.ts): dump and restore, as the port describes them. --
 
   dump(): StoreDump {
     // One read transaction: one snapshot.

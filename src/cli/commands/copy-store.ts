@@ -1,14 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import type { Store, StoreDump } from '../store/port';
-import { PostgresStore } from '../store/postgres/postgres-store';
-import { holdExclusively, refuseIfInUse } from '../store/sqlite/exclusive';
-import { SqliteStore } from '../store/sqlite/sqlite-store';
-import { UsageError, databaseUrlOption, runCommand } from './command';
+import type { Store, StoreDump } from '../../store/port';
+import { PostgresStore } from '../../store/postgres/postgres-store';
+import { holdExclusively, refuseIfInUse } from '../../store/sqlite/exclusive';
+import { SqliteStore } from '../../store/sqlite/sqlite-store';
+import { type Command, UsageError, count, dataDirOption, databaseUrlOption, parseArgs } from '../command';
 
-const USAGE = `Usage: npm run -s copy-store -- --database-url <url> [--data-dir <dir>]
-       (node dist/src/cli/copy-store.js, after npm run build)
+const usage = `Usage: oidc-settings copy-store --database-url <url> [--data-dir <dir>]
+       (or npm run -s copy-store -- --database-url <url> [--data-dir <dir>])
 
 Copies the service's SQLite database (oidc-settings.db in the data folder)
 into an empty PostgreSQL database, to move the service there: the instance,
@@ -32,27 +32,6 @@ Options:
 
 Exit codes: 0 copied and checked, 1 failed, 2 usage error.`;
 
-
-const OPTIONS: readonly string[] = ['--data-dir', '--database-url'];
-
-function parse(argv: readonly string[]): Map<string, string> {
-  const options = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--help' || arg === '-h') {
-      options.set('--help', '');
-      continue;
-    }
-    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
-    const eq = arg.indexOf('=');
-    const [key, value] = eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, argv[++i]];
-    if (!OPTIONS.includes(key)) throw new UsageError(`unknown option ${key}`);
-    if (value === undefined) throw new UsageError(`option ${key} needs a value`);
-    options.set(key, value);
-  }
-  return options;
-}
-
 /** The URL as the summary shows it: user, host, port and database; never a password, nor the query (which may hold one). */
 function displayUrl(url: string): string {
   try {
@@ -62,8 +41,6 @@ function displayUrl(url: string): string {
     return '(not a URL)';
   }
 }
-
-const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 /** The SQLite database, checked and held for this process alone; refused when absent or open elsewhere. */
 function openSource(dataDir: string): SqliteStore {
@@ -111,14 +88,15 @@ function summary(dump: StoreDump, to: string): string {
 }
 
 async function run(argv: readonly string[]): Promise<number> {
-  const options = parse(argv);
-  if (options.has('--help')) {
-    process.stdout.write(`${USAGE}\n`);
+  const { positional, options, help } = parseArgs(argv, ['--data-dir', '--database-url']);
+  if (help) {
+    process.stdout.write(`${usage}\n`);
     return 0;
   }
+  if (positional.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positional[0])}`);
   const url = databaseUrlOption(options);
   if (url === undefined) throw new UsageError('--database-url (or DATABASE_URL) is needed: the PostgreSQL database to copy into');
-  const dataDir = path.resolve(options.get('--data-dir') ?? (process.env['DATA_DIR'] || './data'));
+  const dataDir = dataDirOption(options);
 
   const source = openSource(dataDir);
   try {
@@ -142,4 +120,4 @@ async function run(argv: readonly string[]): Promise<number> {
   }
 }
 
-runCommand(() => run(process.argv.slice(2)), USAGE, 'copy-store: ');
+export const copyStore: Command = { usage, run };

@@ -1,14 +1,14 @@
 import path from 'node:path';
-import { Tokens } from '../app/tokens';
-import { parseDurationText } from '../config/duration-text';
-import { ROLES, isRole } from '../domain/access';
-import { type Tightened, secureDataFolder } from '../store/file-modes';
-import type { Store } from '../store/port';
-import { PostgresStore } from '../store/postgres/postgres-store';
-import { SqliteStore } from '../store/sqlite/sqlite-store';
-import { UsageError, databaseUrlOption, runCommand } from './command';
+import { Tokens } from '../../app/tokens';
+import { parseDurationText } from '../../config/duration-text';
+import { ROLES, isRole } from '../../domain/access';
+import { type Tightened, secureDataFolder } from '../../store/file-modes';
+import type { Store } from '../../store/port';
+import type * as postgres from '../../store/postgres/postgres-store';
+import { SqliteStore } from '../../store/sqlite/sqlite-store';
+import { type Command, UsageError, dataDirOption, databaseUrlOption, parseArgs } from '../command';
 
-const USAGE = `Usage: npm run -s token -- <command> [options]
+const usage = `Usage: oidc-settings token <command> [options]
 
 Commands:
   create --role ${ROLES.join('|')} [--expires 30d] [--description text]
@@ -21,45 +21,33 @@ Commands:
 Options:
   --data-dir <dir>        The server's data folder (DATA_DIR, default ./data)
   --database-url <url>    The server's PostgreSQL database (DATABASE_URL), instead of the data folder
+  -h, --help              This text
 
-(npm run -s keeps npm's own banner off stdout, so $(npm run -s token -- create ...) is the token.)`;
+Works beside a running server. Also: npm run -s token -- <command> [options]
+(-s keeps npm's own banner off stdout, so $(npm run -s token -- create ...) is the token).
+Exit codes: 0 done, 1 failed (e.g. no such token to revoke), 2 usage error.`;
 
-
-interface Parsed {
-  readonly command: string | undefined;
-  readonly positional: string[];
-  readonly options: Map<string, string>;
-}
-
-function parse(argv: readonly string[]): Parsed {
-  const positional: string[] = [];
-  const options = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--help' || arg === '-h') {
-      options.set('--help', '');
-    } else if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      if (eq > 0) options.set(arg.slice(0, eq), arg.slice(eq + 1));
-      else {
-        const value = argv[++i];
-        if (value === undefined) throw new UsageError(`option ${arg} needs a value`);
-        options.set(arg, value);
-      }
-    } else positional.push(arg);
-  }
-  return { command: positional.shift(), positional, options };
-}
+/** The options each command takes, beside --data-dir and --database-url. */
+const OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  create: ['--role', '--expires', '--description'],
+  list: [],
+  revoke: [],
+};
+const STORE_OPTIONS = ['--data-dir', '--database-url'];
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
 
 /** The store the server uses: PostgreSQL when a database URL is given, else the SQLite file in the data folder. */
-async function openStore(options: Map<string, string>): Promise<Store> {
+async function openStore(options: ReadonlyMap<string, string>): Promise<Store> {
   const url = databaseUrlOption(options);
   if (url !== undefined) {
+    // Loaded only here: pg and its pool cost a tenth of a second to load, which
+    // a SQLite user should not wait for.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { PostgresStore } = require('../../store/postgres/postgres-store') as typeof postgres;
     return PostgresStore.open(url, { poolSize: 1 });
   }
-  const dataDir = path.resolve(options.get('--data-dir') ?? process.env['DATA_DIR'] ?? './data');
+  const dataDir = dataDirOption(options);
   // The server's folder and files: never created or left broader than the server makes them.
   const tightened = (t: Tightened) => process.stderr.write(`tightened the mode of ${t.file} from ${t.from} to ${t.to}\n`);
   secureDataFolder(dataDir, tightened);
@@ -67,18 +55,19 @@ async function openStore(options: Map<string, string>): Promise<Store> {
 }
 
 async function run(argv: readonly string[], now = Date.now()): Promise<number> {
-  const { command, positional, options } = parse(argv);
-  if (options.has('--help') || command === undefined) {
-    process.stdout.write(`${USAGE}\n`);
-    return command === undefined && !options.has('--help') ? 2 : 0;
+  const { positional, options, help } = parseArgs(argv, [...STORE_OPTIONS, ...new Set(Object.values(OPTIONS).flat())]);
+  const command = positional.shift();
+  if (help) {
+    process.stdout.write(`${usage}\n`);
+    return 0;
   }
-  const allowed: readonly string[] | undefined = (
-    { create: ['--role', '--expires', '--description'], list: [], revoke: [] } as Record<string, readonly string[]>
-  )[command];
+  if (command === undefined) throw new UsageError('which command: create, list or revoke?');
+  const allowed = OPTIONS[command];
   if (!allowed) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   for (const key of options.keys()) {
-    if (key !== '--data-dir' && key !== '--database-url' && !allowed.includes(key)) throw new UsageError(`${command} takes no option ${key}`);
+    if (!STORE_OPTIONS.includes(key) && !allowed.includes(key)) throw new UsageError(`${command} takes no option ${key}`);
   }
+  if (command !== 'revoke' && positional.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positional[0])}`);
 
   const store = await openStore(options);
   try {
@@ -127,4 +116,4 @@ async function run(argv: readonly string[], now = Date.now()): Promise<number> {
   }
 }
 
-runCommand(() => run(process.argv.slice(2)), USAGE);
+export const token: Command = { usage, run: (argv) => run(argv) };
