@@ -23,7 +23,9 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/gen ./gen
 COPY --from=build /app/proto ./proto
 COPY --from=build /app/web/dist ./web/dist
-RUN mkdir -p /data && chown node:node /data
+COPY --from=build /app/bin ./bin
+# The operator command (tokens, backup, restore) on the PATH: docker compose exec oidc-settings oidc-settings --help
+RUN ln -s /app/bin/oidc-settings.js /usr/local/bin/oidc-settings && mkdir -p /data && chown node:node /data
 USER node
 VOLUME /data
 EXPOSE 50051 8080

@@ -56,6 +56,11 @@ describe('docker-compose.yml', () => {
     expect(README).toContain('docker compose up -d');
     expect(README).toContain('docker compose --profile standalone-gateway up -d');
     expect(README).toContain('docker compose exec oidc-settings cat /data/admin.pat');
+    // The operator command in the image, on the PATH, as the README uses it.
+    const bin = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['oidc-settings'];
+    expect(DOCKERFILE).toMatch(/^COPY --from=build \/app\/bin \.\/bin$/m);
+    expect(DOCKERFILE).toContain(`ln -s /app/${bin} /usr/local/bin/oidc-settings`);
+    expect(README.replace(/\s+/g, ' ')).toContain('docker compose exec oidc-settings oidc-settings backup --to /data/backup.db');
   });
 
   it('uses only settings the service knows, each for the program it runs', () => {
