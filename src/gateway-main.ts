@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createGateway, startGatewayServer } from '../gateway/server';
+import { type Gateway, type GatewayServer, createGateway, startGatewayServer } from '../gateway/server';
 import { upstreamChannel } from '../gateway/upstream-channel';
 import { healthRoutes, metricsRoute } from '../gateway/probe-routes';
 import { credentials } from '@grpc/grpc-js';
@@ -73,8 +73,8 @@ async function main(): Promise<void> {
   const metrics = new Metrics();
   const signals = new Signals();
   let stopping = false;
-  let server;
-  let gateway;
+  let server: GatewayServer;
+  let gateway: Gateway;
   const address = { host: config.httpHost, port: config.httpPort };
   try {
     gateway = createGateway({
@@ -119,7 +119,6 @@ async function main(): Promise<void> {
   });
   logger.info(ready.fields, ready.message);
   logger.flush(); // the start lines, at once: scripts wait for them
-  const running = server;
   // As the server does (main.ts): on SIGTERM, not ready while still
   // serving for SHUTDOWN_DRAIN, then the graceful stop; SIGINT stops at once.
   void signals.first().then(async ({ signal, early }) => {
@@ -132,7 +131,7 @@ async function main(): Promise<void> {
     signals.release();
     logger.info({ signal }, 'shutting down');
     stopping = true;
-    await running.close(config.shutdownGraceMs);
+    await server.close(config.shutdownGraceMs);
     upstream.close();
     logger.info('stopped');
     flushAndExit(logger, 0);

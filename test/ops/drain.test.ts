@@ -12,7 +12,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { type ChildGateway, type ChildServer, startChildGateway, startChildServer } from '../helpers/child-server';
 import { adminClient, call } from '../helpers/grpc-client';
-import { tempDir } from '../helpers/server';
+import { startTestServer, tempDir } from '../helpers/server';
 import { grpcHealth, startServerChild } from '../hardening/child';
 
 const SERVICES = ['', 'zitadel.admin.v1.AdminService'];
@@ -164,6 +164,24 @@ describe('SIGTERM with SHUTDOWN_DRAIN', () => {
       server.child.kill('SIGKILL');
     }
   });
+});
+
+it('RunningServer.drain() in process: not ready on both ports, still serving; stop() is what refuses', async () => {
+  const server = await startTestServer();
+  const httpPort = server.server.http.port;
+  try {
+    server.server.drain();
+    expect(await get(httpPort, '/readyz')).toBe(503);
+    expect(await health(server.grpcPort)).toBe('NOT_SERVING');
+    const client = adminClient(server.grpcPort);
+    expect(await call(client, 'GetOIDCSettings', {}, server.adminToken)).toMatchObject({ ok: true });
+    client.close();
+    expect(await get(httpPort, '/admin/v1/settings/oidc', server.adminToken)).toBe(200);
+  } finally {
+    await server.stop();
+  }
+  expect(await get(httpPort, '/readyz')).toBe('ECONNREFUSED');
+  expect(await health(server.grpcPort)).toBe('REFUSED');
 });
 
 describe('the standalone gateway with SHUTDOWN_DRAIN', () => {
