@@ -200,7 +200,7 @@ async function measurePaths(measure: (spec: PathSpec) => Promise<unknown>, dataD
   const gateway = track(
     new NodeChild('gateway', PATHS.gatewayMain, {
       args: ['--upstream', `127.0.0.1:${ours.grpcPort}`, '--http-host', '127.0.0.1', '--http-port', String(gatewayPort)],
-      env: { LOG_LEVEL: 'info' },
+      env: { LOG_LEVEL: 'info', SHUTDOWN_DRAIN: '0s' },
       nodeFlags: [...START_FLAGS],
     }),
   );

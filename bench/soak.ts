@@ -158,6 +158,7 @@ async function startServer(): Promise<Server> {
       HTTP_PORT: '0',
       DATA_DIR: dataDir,
       LOG_LEVEL: 'info',
+      SHUTDOWN_DRAIN: '0s',
       GRPC_IDLE_TIMEOUT: process.env['GRPC_IDLE_TIMEOUT'] ?? '30s',
     },
     nodeFlags: [...START_FLAGS],

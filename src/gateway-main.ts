@@ -1,14 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createGateway, startGatewayServer } from '../gateway/server';
+import { type Gateway, type GatewayServer, createGateway, startGatewayServer } from '../gateway/server';
 import { upstreamChannel } from '../gateway/upstream-channel';
 import { healthRoutes, metricsRoute } from '../gateway/probe-routes';
 import { credentials } from '@grpc/grpc-js';
 import { callObserver } from './observability/call-log';
 import { Metrics } from './observability/metrics';
 import { type Config, ConfigError, helpText, loadConfig } from './config/config';
+import { StartError, listenError } from './config/start-error';
 import { createLogger, flushAndExit } from './log';
+import { gatewayReadyLine, restPathOf } from './ready-line';
+import { Signals } from './signals';
 import { connectionCaps } from './config/connection-caps';
 import { routeGrpcLibraryLogs } from './observability/grpc-library-log';
 import { refusalWarning } from './observability/refusals';
@@ -68,10 +71,13 @@ async function main(): Promise<void> {
     credentials: tlsUpstream ? credentials.createSsl(config.upstreamCa ?? null) : undefined,
   });
   const metrics = new Metrics();
+  const signals = new Signals();
   let stopping = false;
-  let server;
+  let server: GatewayServer;
+  let gateway: Gateway;
+  const address = { host: config.httpHost, port: config.httpPort };
   try {
-    const gateway = createGateway({
+    gateway = createGateway({
       call: upstream.call,
       descriptorSet,
       mounts: config.restMounts,
@@ -87,13 +93,16 @@ async function main(): Promise<void> {
       onCall: callObserver(logger, metrics),
       onError: (error) => logger.error({ err: error }, 'gateway internal error'),
     });
-    server = await startGatewayServer(gateway, { host: config.httpHost, port: config.httpPort }, config.tls, {
+    server = await startGatewayServer(gateway, address, config.tls, {
       maxConnections: connectionCaps(config, logger, ['http']).http,
       idleTimeoutMs: config.httpIdleTimeoutMs,
       onRefused: refusalWarning(logger, 'connection refused: HTTP_MAX_CONNECTIONS reached', { port: 'http' }),
+    }).catch((error: unknown) => {
+      throw listenError(error, 'http', address);
     });
   } catch (error) {
-    logger.fatal({ err: error }, 'start failed');
+    if (error instanceof StartError) logger.fatal({ setting: error.setting, ...error.fields }, error.message);
+    else logger.fatal({ err: error }, 'start failed');
     flushAndExit(logger, 1);
     return;
   }
@@ -101,19 +110,32 @@ async function main(): Promise<void> {
     { address: `${config.httpHost}:${server.port}`, tls: config.tls !== undefined, upstream: config.upstream, upstreamTls: tlsUpstream },
     'serving gRPC-Web, Connect and REST',
   );
+  const ready = gatewayReadyLine({
+    tls: config.tls !== undefined,
+    http: { host: config.httpHost, port: server.port },
+    restPath: restPathOf(gateway.router, config.restMounts),
+    upstream: config.upstream,
+    upstreamTls: tlsUpstream,
+  });
+  logger.info(ready.fields, ready.message);
   logger.flush(); // the start lines, at once: scripts wait for them
-  const running = server;
-  const onSignal = (signal: NodeJS.Signals) => {
+  // As the server does (main.ts): on SIGTERM, not ready while still
+  // serving for SHUTDOWN_DRAIN, then the graceful stop; SIGINT stops at once.
+  void signals.first().then(async ({ signal, early }) => {
+    if (signal === 'SIGTERM' && !early && config.shutdownDrainMs > 0) {
+      stopping = true;
+      logger.info({ signal, drainSeconds: config.shutdownDrainMs / 1000 }, 'draining');
+      logger.flush();
+      await signals.next(config.shutdownDrainMs);
+    }
+    signals.release();
     logger.info({ signal }, 'shutting down');
     stopping = true;
-    void running.close(config.shutdownGraceMs).then(() => {
-      upstream.close();
-      logger.info('stopped');
-      flushAndExit(logger, 0);
-    });
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+    await server.close(config.shutdownGraceMs);
+    upstream.close();
+    logger.info('stopped');
+    flushAndExit(logger, 0);
+  });
 }
 
 void main();

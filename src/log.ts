@@ -12,7 +12,8 @@ export type { Logger };
 export function createLogger(level: string): Logger {
   const options: pino.LoggerOptions = { level, base: { service: 'oidc-settings' } };
   if (process.stdout.isTTY) {
-    return pino({ ...options, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:standard' } } });
+    // The start's "ready:" line says its URLs in the message; their fields are for JSON logs.
+    return pino({ ...options, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:standard', ignore: 'urls,tokenCommand' } } });
   }
   const destination = new GatheredWrites(1);
   setInterval(() => destination.flushSync(), 100).unref();

@@ -1,10 +1,12 @@
 import { ConfigError, helpText, loadConfig } from './config/config';
+import { StartError } from './config/start-error';
 import { createLogger, flushAndExit } from './log';
 import type * as ServerModule from './server';
 import type { RunningServer } from './server';
 import { DataFolderError } from './store/file-modes';
 import { DatabaseOpenError } from './store/port';
 import { verifyEarly } from './store/sqlite/verify-early';
+import { Signals } from './signals';
 
 /** `npm start`: configuration, then the server, then wait for a signal. */
 async function main(): Promise<void> {
@@ -30,9 +32,8 @@ async function main(): Promise<void> {
   const { startServer } = require('./server') as typeof ServerModule;
   const logger = createLogger(config.logLevel);
   // Listen for signals before starting: one that arrives while the server
-  // starts stops it as soon as it is up.
-  let running: RunningServer | undefined;
-  let signalled: NodeJS.Signals | undefined;
+  // starts stops it as soon as it is up (without a drain: it was never ready).
+  const signals = new Signals();
   const shutDown = (server: RunningServer, signal: NodeJS.Signals) => {
     logger.info({ signal }, 'shutting down');
     // The last resort: stop() ends within the grace period by design
@@ -51,21 +52,18 @@ async function main(): Promise<void> {
       },
     );
   };
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (signalled) return;
-    signalled = signal;
-    if (running) shutDown(running, signal);
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
 
+  let server: RunningServer;
   try {
-    running = await startServer(config, logger, { verdict });
+    server = await startServer(config, logger, { verdict });
   } catch (error) {
-    if (error instanceof DatabaseOpenError) {
+    // One line that says what to change; a stack only for what is a bug.
+    if (error instanceof StartError) {
+      logger.fatal({ setting: error.setting, ...error.fields }, error.message);
+    } else if (error instanceof DatabaseOpenError) {
       logger.fatal({ file: error.file, reason: error.reason }, error.message);
     } else if (error instanceof DataFolderError) {
-      logger.fatal({ folder: error.folder }, error.message);
+      logger.fatal({ setting: 'DATA_DIR', folder: error.folder }, error.message);
     } else {
       logger.fatal({ err: error }, 'start failed');
     }
@@ -73,7 +71,21 @@ async function main(): Promise<void> {
     return;
   }
   logger.flush(); // the start lines, at once: scripts wait for them
-  if (signalled) shutDown(running, signalled);
+  void signals.first().then(async ({ signal, early }) => {
+    // SIGTERM is what Kubernetes, Docker and systemd send: first a drain,
+    // in which /readyz says 503 while calls are still served, so load
+    // balancers move away before connections are refused. SIGINT is a
+    // person at a terminal (Ctrl-C), who wants it stopped now. Another
+    // signal during the drain ends it.
+    if (signal === 'SIGTERM' && !early && config.shutdownDrainMs > 0) {
+      server.drain();
+      logger.info({ signal, drainSeconds: config.shutdownDrainMs / 1000 }, 'draining');
+      logger.flush();
+      await signals.next(config.shutdownDrainMs);
+    }
+    signals.release();
+    shutDown(server, signal);
+  });
 }
 
 void main();

@@ -9,6 +9,7 @@ import { OidcSettingsService } from './app/oidc-settings-service';
 import { ensureInstance } from './app/setup';
 import { Tokens } from './app/tokens';
 import { type Config, redactUrl } from './config/config';
+import { checkDataFolderWritable, dataFolderError, listenError } from './config/start-error';
 import { Code } from './domain/code';
 import { adminServiceMethods } from './grpc/admin-service';
 import { createDispatcher } from './grpc/dispatcher';
@@ -26,6 +27,7 @@ import { type Tightened, secureDataFolder } from './store/file-modes';
 import { DatabaseOpenError, type Store } from './store/port';
 import { PostgresStore, postgresFaultCause } from './store/postgres/postgres-store';
 import { SqliteStore } from './store/sqlite/sqlite-store';
+import { restPathOf, serverReadyLine } from './ready-line';
 import type { Verdict } from './store/sqlite/verify-early';
 
 export interface RunningServer {
@@ -34,7 +36,14 @@ export interface RunningServer {
   readonly grpc: GrpcServer;
   /** The in-process gateway: gRPC-Web, Connect and REST on the HTTP port. */
   readonly http: GatewayServer;
-  /** Graceful stop: NOT_SERVING, refuse new calls, finish those in flight, close the database. */
+  /**
+   * The start of a drain: /readyz answers 503 and gRPC health NOT_SERVING
+   * from now on, while both ports keep serving calls as before, so load
+   * balancers stop sending new ones before stop() refuses them. How long
+   * to wait before stop() is the caller's (main.ts: SHUTDOWN_DRAIN).
+   */
+  drain(): void;
+  /** Graceful stop, at once: NOT_SERVING, refuse new calls, finish those in flight, close the database. */
   stop(): Promise<void>;
 }
 
@@ -50,7 +59,14 @@ export async function startServer(
   routeGrpcLibraryLogs(logger);
   const caps = connectionCaps(config, logger);
   const tightened = (t: Tightened) => logger.warn(t, 'tightened file mode');
-  secureDataFolder(config.dataDir, tightened);
+  try {
+    secureDataFolder(config.dataDir, tightened);
+  } catch (error) {
+    throw dataFolderError(error, config.dataDir);
+  }
+  // A first start creates the database there; an existing one the folder
+  // no longer lets us write is served read-only (StoreHealth says so).
+  if (config.databaseUrl === undefined && !fs.existsSync(config.databaseFile)) checkDataFolderWritable(config.dataDir);
   // What needs no database is built first: with a large database, while
   // its integrity check (started by main.ts) still runs on its own thread.
   const descriptorSet = fs.readFileSync(DESCRIPTOR_SET_PATH);
@@ -58,9 +74,10 @@ export async function startServer(
   const reflection = createReflectionService([descriptorSet, fs.readFileSync(HEALTH_DESCRIPTOR_SET_PATH)]);
   const metrics = new Metrics();
   const store = await openStore(config, logger, options.verdict, tightened);
+  const transports: { grpc?: GrpcServer } = {};
   try {
-    const transports: { grpc?: GrpcServer } = {};
     let stopping: Promise<void> | undefined;
+    let draining = false;
     // A store that cannot commit (or, on PostgreSQL, cannot be reached)
     // makes the service not ready (/readyz and gRPC health) until a commit,
     // a call's or the probe's, succeeds again.
@@ -70,7 +87,7 @@ export async function startServer(
       onChange: (change) => {
         if (change.writable) logger.info({ store: store.location }, 'the database can be used again');
         else logger.error({ cause: change.cause, err: change.error, store: store.location }, 'the database cannot be used');
-        if (stopping === undefined) transports.grpc?.setServing(change.writable);
+        if (stopping === undefined && !draining) transports.grpc?.setServing(change.writable);
       },
     });
     const tokens = new Tokens(store.tokens, { failure: (error) => health.failed(error) });
@@ -101,6 +118,7 @@ export async function startServer(
         if (error.code === Code.Internal) logger.error({ err: error.cause, method: request.method }, 'internal error');
       },
     });
+    const grpcAddress = { host: config.grpcHost, port: config.grpcPort };
     const grpc = await startGrpcServer(
       {
         handler: dispatcher,
@@ -119,8 +137,10 @@ export async function startServer(
         credentials: config.tls && ServerCredentials.createSsl(null, [{ cert_chain: config.tls.cert, private_key: config.tls.key }], false),
         onCall: observeCall,
       },
-      { host: config.grpcHost, port: config.grpcPort },
-    );
+      grpcAddress,
+    ).catch((error: unknown) => {
+      throw listenError(error, 'grpc', grpcAddress);
+    });
     transports.grpc = grpc;
     if (!health.writable) grpc.setServing(false);
     logger.info(
@@ -141,7 +161,7 @@ export async function startServer(
         redirectRoute('/ui', '/ui/'),
         // Browsers ask for it on any page that links no icon (/openapi.json too): the page's icon, not a 404.
         fileRoute('/favicon.ico', { folder: WEB_DIST_PATH, name: 'favicon.svg' }),
-        ...healthRoutes(() => stopping === undefined && store.open && health.writable),
+        ...healthRoutes(() => stopping === undefined && !draining && store.open && health.writable),
         metricsRoute(() => metrics.registry.metrics(), metrics.registry.contentType),
       ],
       defaultTimeoutMs: config.callTimeoutMs,
@@ -149,12 +169,23 @@ export async function startServer(
       onCall: observeCall,
       onError: (error) => logger.error({ err: error }, 'gateway internal error'),
     });
-    const http = await startGatewayServer(gateway, { host: config.httpHost, port: config.httpPort }, config.tls, {
+    const httpAddress = { host: config.httpHost, port: config.httpPort };
+    const http = await startGatewayServer(gateway, httpAddress, config.tls, {
       maxConnections: caps.http,
       idleTimeoutMs: config.httpIdleTimeoutMs,
       onRefused: refusalWarning(logger, 'connection refused: HTTP_MAX_CONNECTIONS reached', { port: 'http' }),
+    }).catch((error: unknown) => {
+      throw listenError(error, 'http', httpAddress);
     });
     logger.info({ address: `${config.httpHost}:${http.port}`, tls: config.tls !== undefined }, 'serving gRPC-Web, Connect and REST');
+    const ready = serverReadyLine({
+      tls: config.tls !== undefined,
+      grpc: { host: config.grpcHost, port: grpc.port },
+      http: { host: config.httpHost, port: http.port },
+      restPath: restPathOf(gateway.router, config.restMounts),
+      tokenFile: fs.existsSync(config.adminTokenFile) ? config.adminTokenFile : undefined,
+    });
+    logger.info(ready.fields, ready.message);
 
     const stop = () =>
       (stopping ??= (async () => {
@@ -164,8 +195,14 @@ export async function startServer(
         await store.close();
         logger.info('stopped');
       })());
-    return { instanceId: instance.id, metrics, grpc, http, stop };
+    const drain = () => {
+      draining = true;
+      grpc.setServing(false);
+    };
+    return { instanceId: instance.id, metrics, grpc, http, drain, stop };
   } catch (error) {
+    // The gRPC port, when it is the HTTP port that failed.
+    await transports.grpc?.shutdown(0);
     await store.close();
     throw error;
   }

@@ -51,6 +51,8 @@ function serverEnv(dataDir: string, grpcPort: number, httpPort: number, database
     HTTP_PORT: String(httpPort),
     DATA_DIR: dataDir,
     LOG_LEVEL: 'info',
+    // Nothing balances over the bench's servers: SIGTERM stops them at once.
+    SHUTDOWN_DRAIN: '0s',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
   };
 }

@@ -1,6 +1,8 @@
+import { X509Certificate, type KeyObject, createPrivateKey } from 'node:crypto';
 import { isIP } from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
+import tls from 'node:tls';
 import { type Duration, positiveDurationProblem } from '../domain/duration';
 import { DEFAULT_LIFETIMES, type OidcLifetimes } from '../domain/oidc-settings';
 import { formatDurationText, parseDurationText } from './duration-text';
@@ -45,6 +47,8 @@ const lifetime: Setting<Duration>['parse'] = (raw) => {
   const d = parseDurationText(raw);
   return d && positiveDurationProblem(d) === undefined ? d : undefined;
 };
+/** A duration that may be zero ("0" alone too): a wait that can be turned off. */
+const wait: Setting<Duration>['parse'] = (raw) => (raw.trim() === '0' ? { seconds: 0n, nanos: 0 } : parseDurationText(raw));
 const oneOf =
   <T extends string>(...values: T[]): Setting<T>['parse'] =>
   (raw) =>
@@ -353,9 +357,21 @@ export const SETTINGS = {
     expected: 'one of trace, debug, info, warn, error, fatal, silent',
     programs: BOTH,
   }),
+  shutdownDrain: define({
+    env: 'SHUTDOWN_DRAIN',
+    // Long enough for a load balancer or Kubernetes to see /readyz fail (a
+    // probe every few seconds) and send no more traffic, short enough to
+    // fit, with SHUTDOWN_GRACE, in Kubernetes' 30 s termination grace.
+    description:
+      'On SIGTERM, how long /readyz answers 503 and gRPC health NOT_SERVING while calls are still served, before the graceful stop (0s: none; SIGINT stops without it)',
+    default: '5s',
+    parse: wait,
+    expected: 'a duration such as 5s, or 0s for none',
+    programs: BOTH,
+  }),
   shutdownGrace: define({
     env: 'SHUTDOWN_GRACE',
-    description: 'How long calls in flight may take to finish on SIGTERM/SIGINT',
+    description: 'How long calls in flight may take to finish on SIGTERM/SIGINT (after the drain)',
     default: '10s',
     parse: lifetime,
     expected: 'a positive duration such as 10s',
@@ -385,6 +401,7 @@ export interface Config extends ConfigValues {
   readonly databaseFile: string;
   readonly adminTokenFile: string;
   readonly shutdownGraceMs: number;
+  readonly shutdownDrainMs: number;
   readonly callTimeoutMs: number;
   readonly grpcIdleTimeoutMs: number;
   readonly httpIdleTimeoutMs: number;
@@ -433,15 +450,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[], prog
   }
   return {
     ...config,
-    tls:
-      config.tlsCertFile === undefined || config.tlsKeyFile === undefined
-        ? undefined
-        : { cert: readSettingFile(SETTINGS.tlsCertFile, config.tlsCertFile), key: readSettingFile(SETTINGS.tlsKeyFile, config.tlsKeyFile) },
+    tls: config.tlsCertFile === undefined || config.tlsKeyFile === undefined ? undefined : readTlsFiles(config.tlsCertFile, config.tlsKeyFile),
     upstreamCa: config.upstreamCaFile === undefined ? undefined : readSettingFile(SETTINGS.upstreamCaFile, config.upstreamCaFile),
     dataDir,
     databaseFile: path.join(dataDir, 'oidc-settings.db'),
     adminTokenFile: path.join(dataDir, 'admin.pat'),
     shutdownGraceMs: milliseconds(config.shutdownGrace),
+    shutdownDrainMs: milliseconds(config.shutdownDrain),
     callTimeoutMs: milliseconds(config.callTimeout),
     grpcIdleTimeoutMs: milliseconds(config.grpcIdleTimeout),
     httpIdleTimeoutMs: milliseconds(config.httpIdleTimeout),
@@ -460,8 +475,72 @@ function readSettingFile(setting: { env: string; flag?: string }, file: string):
   try {
     return fs.readFileSync(file);
   } catch (error) {
-    throw new ConfigError(`${setting.env} (${flagOf(setting)}) ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new ConfigError(`${setting.env} (${flagOf(setting)}) ${file} cannot be read: ${errnoText(error)}`);
   }
+}
+
+/**
+ * The certificate and key, checked as Node will use them: a PEM
+ * certificate, a PEM private key, the key of that certificate. Node (and
+ * grpc-js) would otherwise only find out when a listener is created, with
+ * an OpenSSL message that names neither file.
+ */
+function readTlsFiles(certFile: string, keyFile: string): TlsFiles {
+  const cert = readSettingFile(SETTINGS.tlsCertFile, certFile);
+  const key = readSettingFile(SETTINGS.tlsKeyFile, keyFile);
+  const certSetting = `${SETTINGS.tlsCertFile.env} (${flagOf(SETTINGS.tlsCertFile)}) ${certFile}`;
+  const keySetting = `${SETTINGS.tlsKeyFile.env} (${flagOf(SETTINGS.tlsKeyFile)}) ${keyFile}`;
+  let certificate: X509Certificate;
+  try {
+    if (!cert.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no -----BEGIN CERTIFICATE----- line');
+    certificate = new X509Certificate(cert);
+  } catch (error) {
+    throw new ConfigError(`${certSetting} is not a PEM certificate: ${opensslText(error)}`);
+  }
+  let privateKey: KeyObject;
+  try {
+    const text = key.toString('latin1');
+    if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) throw new Error('no -----BEGIN PRIVATE KEY----- line');
+    // Node would ask for a passphrase on the terminal.
+    if (/ENCRYPTED/.test(text)) throw new Error('it is encrypted; decrypt it (openssl pkey -in key.pem -out plain-key.pem)');
+    privateKey = createPrivateKey({ key, format: 'pem' });
+  } catch (error) {
+    throw new ConfigError(`${keySetting} is not a PEM private key: ${opensslText(error)}`);
+  }
+  if (!certificate.checkPrivateKey(privateKey)) {
+    throw new ConfigError(`${keySetting} is not the private key of ${certSetting}`);
+  }
+  try {
+    tls.createSecureContext({ cert, key });
+  } catch (error) {
+    throw new ConfigError(`${certSetting} and ${keySetting} cannot be used for TLS: ${opensslText(error)}`);
+  }
+  return { cert, key };
+}
+
+/** OpenSSL's reason, without its "error:0480006C:PEM routines::" prefix. */
+const opensslText = (error: unknown): string => {
+  const { message } = error as { message?: string };
+  return (message ?? String(error)).replace(/^error:[0-9A-F]+:[^:]*:[^:]*:/, '');
+};
+
+/** A file system error in words, with its code: "permission denied (EACCES)". */
+export function errnoText(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const words: Record<string, string> = {
+    ENOENT: 'no such file or folder',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EISDIR: 'it is a folder',
+    ENOTDIR: 'a part of the path is a file, not a folder',
+    EEXIST: 'a file is in the way',
+    EROFS: 'the file system is read-only',
+    ENOSPC: 'the disk is full',
+    EDQUOT: 'the disk quota is used up',
+    EIO: 'an I/O error',
+  };
+  if (code === undefined) return String((error as Error).message ?? error);
+  return `${words[code] ?? (error as Error).message} (${code})`;
 }
 
 const milliseconds = (d: Duration): number => Number(d.seconds) * 1000 + d.nanos / 1e6;

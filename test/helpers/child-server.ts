@@ -43,6 +43,8 @@ function spawnMain(dataDir: string, env: Record<string, string>, args: string[] 
       HTTP_PORT: '0',
       DATA_DIR: dataDir,
       LOG_LEVEL: 'info',
+      // SIGTERM stops at once, as before draining existed; test/ops/drain.test.ts sets its own.
+      SHUTDOWN_DRAIN: '0s',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'],
@@ -138,7 +140,7 @@ export interface ChildGateway {
 /** The standalone gateway (npm run gateway) as a child process; resolves once it serves. */
 export function startChildGateway(args: string[], env: Record<string, string> = {}): Promise<ChildGateway> {
   const child = spawn(process.execPath, [GATEWAY_MAIN, '--http-host', '127.0.0.1', '--http-port', '0', ...args], {
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, LOG_LEVEL: 'info', SHUTDOWN_DRAIN: '0s', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
@@ -163,4 +165,23 @@ export function startChildGateway(args: string[], env: Record<string, string> = 
     });
     void exited.then((code) => reject(new Error(`gateway exited (${code}) before serving: ${stderr}`)));
   });
+}
+
+/** Runs the standalone gateway to completion (for starts that must fail) and collects its output. */
+export function runChildGateway(args: string[], env: Record<string, string> = {}): Promise<ChildResult> {
+  const child = spawn(process.execPath, [GATEWAY_MAIN, '--http-host', '127.0.0.1', '--http-port', '0', ...args], {
+    env: { ...process.env, LOG_LEVEL: 'info', SHUTDOWN_DRAIN: '0s', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
+  return new Promise((resolve) =>
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
 }

@@ -7,7 +7,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { SETTINGS } from '../../src/config/config';
+import { SETTINGS, loadConfig } from '../../src/config/config';
+import { parseDurationText } from '../../src/config/duration-text';
 
 const ROOT = path.join(__dirname, '../..');
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -20,6 +21,7 @@ interface Service {
   volumes?: string[];
   profiles?: string[];
   healthcheck?: { test: string[] };
+  stop_grace_period?: string;
 }
 
 function composeConfig(...args: string[]): { services: Record<string, Service>; volumes: Record<string, unknown> } {
@@ -91,6 +93,18 @@ describe('docker-compose.yml', () => {
     expect(service.volumes).toEqual([`oidc-settings-data:${service.environment['DATA_DIR']}:rw`]);
     expect(Object.keys(all.volumes)).toContain('oidc-settings-data');
     expect(service.healthcheck?.test.join(' ')).toContain('/readyz');
+  });
+
+  it('gives each process time to drain and finish its calls before Docker kills it', () => {
+    const withPostgres = composeConfig('--profile', 'postgres', '--profile', 'standalone-gateway');
+    for (const name of ['oidc-settings', 'gateway', 'replica-1', 'replica-2']) {
+      const svc = withPostgres.services[name]!;
+      const config = loadConfig(svc.environment, [], name === 'gateway' ? 'gateway' : 'server');
+      const stopGraceMs = Number(parseDurationText(svc.stop_grace_period ?? '10s')!.seconds) * 1000; // Docker's default: 10 s
+      // SIGTERM, SHUTDOWN_DRAIN, then SHUTDOWN_GRACE for calls in flight, with a few seconds to spare.
+      const needed = config.shutdownDrainMs + config.shutdownGraceMs + 5000;
+      expect({ name, stopGraceMs, enough: stopGraceMs >= needed }).toEqual({ name, stopGraceMs, enough: true });
+    }
   });
 
   describe('the postgres profile', () => {

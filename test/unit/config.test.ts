@@ -29,6 +29,17 @@ describe('loadConfig', () => {
     }
   });
 
+  it('drains 5 s on SIGTERM by default; SHUTDOWN_DRAIN takes a duration, 0s or 0 for none, for both programs', () => {
+    expect(loadConfig({}, []).shutdownDrainMs).toBe(5000);
+    expect(loadConfig({ SHUTDOWN_DRAIN: '1500ms' }, []).shutdownDrainMs).toBe(1500);
+    expect(loadConfig({ SHUTDOWN_DRAIN: '0s' }, []).shutdownDrainMs).toBe(0);
+    expect(loadConfig({}, ['--shutdown-drain', '0']).shutdownDrainMs).toBe(0);
+    expect(loadConfig({ GATEWAY_UPSTREAM: 'up:1' }, ['--shutdown-drain', '2s'], 'gateway').shutdownDrainMs).toBe(2000);
+    for (const bad of ['5', '-1s', 'soon', '']) {
+      expect(() => loadConfig({ SHUTDOWN_DRAIN: bad }, [])).toThrow(/^SHUTDOWN_DRAIN \(--shutdown-drain\) is .* expected a duration such as 5s, or 0s for none$/);
+    }
+  });
+
   it('takes a flag over its variable over the default', () => {
     expect(loadConfig({ GRPC_PORT: '7000' }, []).grpcPort).toBe(7000);
     expect(loadConfig({ GRPC_PORT: '7000' }, ['--grpc-port', '7001']).grpcPort).toBe(7001);

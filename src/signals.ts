@@ -1,0 +1,49 @@
+/**
+ * SIGTERM and SIGINT, caught from construction on (a signal that comes
+ * while the server starts is kept for when it is up), until release():
+ * from then on a signal has its default effect, so one more Ctrl-C ends a
+ * stop that hangs.
+ */
+export class Signals {
+  private readonly seen: NodeJS.Signals[] = [];
+  private readonly waiting: Array<() => void> = [];
+  private readonly onSignal = (signal: NodeJS.Signals) => {
+    this.seen.push(signal);
+    this.waiting.splice(0).forEach((wake) => wake());
+  };
+
+  constructor() {
+    process.on('SIGTERM', this.onSignal);
+    process.on('SIGINT', this.onSignal);
+  }
+
+  /** The first signal; `early` when it came before this was asked (while starting). */
+  async first(): Promise<{ signal: NodeJS.Signals; early: boolean }> {
+    const early = this.seen.length > 0;
+    while (this.seen.length === 0) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    return { signal: this.seen[0]!, early };
+  }
+
+  /** Waits ms, or less if another signal comes meanwhile. */
+  next(ms: number): Promise<void> {
+    const count = this.seen.length;
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      const wake = () => {
+        if (this.seen.length === count) {
+          this.waiting.push(wake);
+          return;
+        }
+        clearTimeout(timer);
+        resolve();
+      };
+      this.waiting.push(wake);
+    });
+  }
+
+  release(): void {
+    process.off('SIGTERM', this.onSignal);
+    process.off('SIGINT', this.onSignal);
+    this.waiting.splice(0);
+  }
+}
