@@ -72,3 +72,17 @@ export function databaseUrlOption(options: ReadonlyMap<string, string>): string 
 
 /** "1 event", "3 events". */
 export const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
+/**
+ * For the commands that work on the SQLite file only (backup, restore):
+ * when a PostgreSQL database is set, says so with PostgreSQL's own tool for
+ * the job, and gives the exit code (2); undefined when none is set. Decided
+ * from the text alone, before anything connects anywhere.
+ */
+export function sqliteOnly(command: string, options: ReadonlyMap<string, string>, instead: string): number | undefined {
+  if (databaseUrlOption(options) === undefined) return undefined;
+  process.stderr.write(
+    `${command}: the service is on PostgreSQL here (DATABASE_URL or --database-url), and this command works on the SQLite file only.\n${instead}\n`,
+  );
+  return 2;
+}

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import type * as grpc from '@grpc/grpc-js';
 import Database from 'better-sqlite3';
 import { startServerChild } from '../hardening/child';
-import { CLI } from '../helpers/cli';
+import { CLI, type CliRun, runCli } from '../helpers/cli';
 import { adminClient, call, lifetimes, type ObjectDetails } from '../helpers/grpc-client';
 import { type PostgresCluster, pgQuery, startPostgres } from '../helpers/postgres';
 import { tempDir } from '../helpers/server';
@@ -29,28 +29,8 @@ interface Got {
   settings: { details: ObjectDetails; accessTokenLifetime: { seconds: string } };
 }
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** The command as an operator runs it, without DATA_DIR or DATABASE_URL from this environment unless given. */
-async function copyStore(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'DATA_DIR' && key !== 'DATABASE_URL'));
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [CLI, 'copy-store', ...args], {
-      encoding: 'utf8',
-      timeout: 30_000,
-      env: { ...inherited, ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: unknown; stdout?: string; stderr?: string };
-    if (typeof e.code !== 'number') throw error;
-    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+const copyStore = (args: string[], env: Record<string, string> = {}) => runCli(['copy-store', ...args], env);
 
 /** The token CLI on a SQLite data folder. */
 async function tokenCli(dataDir: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
@@ -79,7 +59,7 @@ let admin: string;
 let viewer: string;
 let revoked: string;
 let before: Got['settings'];
-let copied: Run;
+let copied: CliRun;
 
 beforeAll(async () => {
   cluster = await startPostgres();

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { backupDatabase } from '../../store/sqlite/backup';
-import { type Command, UsageError, dataDirOption, databaseUrlOption, parseArgs } from '../command';
+import { type Command, UsageError, dataDirOption, parseArgs, sqliteOnly } from '../command';
 import { contentsSummary } from '../contents-summary';
 
 const usage = `Usage: oidc-settings backup --to <file> [--data-dir <dir>] [--force]
@@ -35,14 +35,8 @@ async function run(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (positional.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positional[0])}`);
-  // Decided from the text alone, before anything connects anywhere.
-  if (databaseUrlOption(options) !== undefined) {
-    process.stderr.write(
-      'backup: the service is on PostgreSQL here (DATABASE_URL or --database-url), and this command copies the SQLite file only.\n' +
-        'Back PostgreSQL up with pg_dump, e.g. pg_dump --format=custom --file=oidc-settings.dump "$DATABASE_URL"\n',
-    );
-    return 2;
-  }
+  const refused = sqliteOnly('backup', options, 'Back PostgreSQL up with pg_dump, e.g. pg_dump --format=custom --file=oidc-settings.dump "$DATABASE_URL"');
+  if (refused !== undefined) return refused;
   const to = options.get('--to');
   if (to === undefined || to === '') throw new UsageError('--to <file> is needed: where to write the backup');
   const source = path.join(dataDirOption(options), 'oidc-settings.db');

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { type Tightened, secureDataFolder } from '../../store/file-modes';
 import { restoreDatabase } from '../../store/sqlite/restore';
-import { type Command, UsageError, dataDirOption, databaseUrlOption, parseArgs } from '../command';
+import { type Command, UsageError, dataDirOption, parseArgs, sqliteOnly } from '../command';
 import { contentsSummary } from '../contents-summary';
 
 const usage = `Usage: oidc-settings restore --from <file> [--data-dir <dir>]
@@ -37,13 +37,8 @@ function run(argv: readonly string[]): number {
     return 0;
   }
   if (positional.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positional[0])}`);
-  if (databaseUrlOption(options) !== undefined) {
-    process.stderr.write(
-      'restore: the service is on PostgreSQL here (DATABASE_URL or --database-url), and this command restores the SQLite file only.\n' +
-        'Restore PostgreSQL with pg_restore, e.g. pg_restore --dbname=<empty database> oidc-settings.dump\n',
-    );
-    return 2;
-  }
+  const refused = sqliteOnly('restore', options, 'Restore PostgreSQL with pg_restore, e.g. pg_restore --dbname=<empty database> oidc-settings.dump');
+  if (refused !== undefined) return refused;
   const from = options.get('--from');
   if (from === undefined || from === '') throw new UsageError('--from <file> is needed: the backup to restore');
   const dataDir = dataDirOption(options);
