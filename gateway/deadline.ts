@@ -6,9 +6,46 @@ const EXCEEDED: UnaryCallResult = { code: Codes.deadlineExceeded, message: 'dead
 /** How often pending calls are checked against their deadlines: a deadline may be passed by this much. */
 const SWEEP_MS = 10;
 
-interface Pending {
+export interface Pending {
   readonly deadline: number;
   readonly expire: () => void;
+}
+
+/**
+ * Calls waiting for their deadlines. A timer per call cost more than the
+ * rest of a REST GET: one sweep every 10 ms serves all calls in flight, and
+ * stops while none waits.
+ */
+export class DeadlineSweep {
+  private readonly pending = new Set<Pending>();
+  private sweeper: NodeJS.Timeout | undefined;
+
+  /** `expire` runs once the deadline has passed, unless `delete` came first. */
+  add(entry: Pending): void {
+    this.pending.add(entry);
+    if (this.sweeper === undefined) {
+      this.sweeper = setInterval(this.sweep, SWEEP_MS);
+      this.sweeper.unref();
+    }
+  }
+
+  /** False when the entry had already expired (or was never added). */
+  delete(entry: Pending): boolean {
+    return this.pending.delete(entry);
+  }
+
+  private readonly sweep = (): void => {
+    const now = Date.now();
+    for (const entry of this.pending) {
+      if (entry.deadline > now) continue;
+      this.pending.delete(entry);
+      entry.expire();
+    }
+    if (this.pending.size === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  };
 }
 
 /**
@@ -16,42 +53,19 @@ interface Pending {
  * passes, whatever the implementation does meanwhile: an upstream channel
  * also cancels its own call; the core in process simply finishes and its
  * answer is dropped. (A client that goes away is the handlers' business.)
- *
- * Every call has a deadline (CALL_TIMEOUT when the client sets none), and a
- * timer per call cost more than the rest of a REST GET: one sweep every
- * 10 ms serves all calls in flight instead.
+ * Every call has a deadline (CALL_TIMEOUT when the client sets none).
  */
 export function withDeadline(call: UnaryCall): UnaryCall {
-  const pending = new Set<Pending>();
-  let sweeper: NodeJS.Timeout | undefined;
-  const sweep = () => {
-    const now = Date.now();
-    for (const entry of pending) if (entry.deadline <= now) entry.expire();
-    if (pending.size === 0) {
-      clearInterval(sweeper);
-      sweeper = undefined;
-    }
-  };
-
+  const sweep = new DeadlineSweep();
   return (request: UnaryCallRequest): Promise<UnaryCallResult> => {
     const { deadline } = request;
     if (deadline === undefined) return call(request);
     if (deadline <= Date.now()) return Promise.resolve(EXCEEDED);
     return new Promise((resolve) => {
-      const entry: Pending = {
-        deadline,
-        expire: () => {
-          pending.delete(entry);
-          resolve(EXCEEDED);
-        },
-      };
-      pending.add(entry);
-      if (sweeper === undefined) {
-        sweeper = setInterval(sweep, SWEEP_MS);
-        sweeper.unref();
-      }
+      const entry: Pending = { deadline, expire: () => resolve(EXCEEDED) };
+      sweep.add(entry);
       const settle = (result: UnaryCallResult) => {
-        if (pending.delete(entry)) resolve(result);
+        if (sweep.delete(entry)) resolve(result);
       };
       call(request).then(settle, () => settle({ code: Codes.internal, message: 'internal error' }));
     });

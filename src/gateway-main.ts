@@ -4,7 +4,6 @@ import path from 'node:path';
 import { type Gateway, type GatewayServer, createGateway, startGatewayServer } from '../gateway/server';
 import { upstreamChannel } from '../gateway/upstream-channel';
 import { healthRoutes, metricsRoute } from '../gateway/probe-routes';
-import { credentials } from '@grpc/grpc-js';
 import { callObserver } from './observability/call-log';
 import { Metrics } from './observability/metrics';
 import { type Config, ConfigError, helpText, loadConfig } from './config/config';
@@ -13,7 +12,6 @@ import { createLogger, flushAndExit } from './log';
 import { gatewayReadyLine, restPathOf } from './ready-line';
 import { Signals } from './signals';
 import { connectionCaps } from './config/connection-caps';
-import { routeGrpcLibraryLogs } from './observability/grpc-library-log';
 import { refusalWarning } from './observability/refusals';
 import { SERVICE_VERSION, DESCRIPTOR_SET_PATH, PROJECT_ROOT } from './paths';
 
@@ -65,10 +63,11 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = createLogger(config.logLevel);
-  routeGrpcLibraryLogs(logger);
   const tlsUpstream = config.upstreamTls || config.upstreamCa !== undefined;
   const upstream = upstreamChannel(config.upstream, {
-    credentials: tlsUpstream ? credentials.createSsl(config.upstreamCa ?? null) : undefined,
+    tls: tlsUpstream,
+    ca: config.upstreamCa,
+    userAgent: `oidc-settings-gateway/${SERVICE_VERSION}`,
   });
   const metrics = new Metrics();
   const signals = new Signals();
