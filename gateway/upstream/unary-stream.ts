@@ -199,7 +199,9 @@ export function unaryStream(session: ClientHttp2Session, request: UnaryCallReque
         fail(Codes.resourceExhausted, `upstream response larger than ${settings.maxResponseBytes} bytes`);
       }
     });
-    stream.on('trailers', (trailers) => (status = trailers));
+    stream.on('trailers', (trailers: IncomingHttpHeaders) => {
+      status = trailers;
+    });
     stream.on('error', () => {
       // 'close' follows and says what happened.
     });
