@@ -86,6 +86,11 @@ export function targetResults(results: BenchResults): TargetResult[] {
   atLeast('gRPC-Web Update, gateway in process ≥ 0.5× our gRPC Update', 'inproc-grpcweb-update', 'grpc-update', 0.5);
   atLeast("REST PUT ≥ 1.5× the peer's Connect JSON Update", 'inproc-rest-put', 'peer-connect-update', 1.5);
   atLeast("Connect JSON Update, gateway in process ≥ 1.5× the peer's Connect JSON Update", 'inproc-connect-update', 'peer-connect-update', 1.5);
+  // Issue 14: the standalone gateway (its own node:http2 upstream client) against the gateway in process, and against connect-node's gRPC-Web.
+  atLeast('gRPC-Web Update, gateway standalone ≥ 0.5× in process', 'standalone-grpcweb-update', 'inproc-grpcweb-update', 0.5);
+  atLeast('REST PUT, gateway standalone ≥ 0.5× in process', 'standalone-rest-put', 'inproc-rest-put', 0.5);
+  atLeast('REST GET, gateway standalone ≥ 0.5× in process', 'standalone-rest-get', 'inproc-rest-get', 0.5);
+  atLeast("gRPC-Web Update, gateway standalone ≥ 2× the peer's gRPC-Web", 'standalone-grpcweb-update', 'peer-grpcweb-update', 2);
   // Likewise one HTTP ceiling: node:http parsing the JSON body of a PUT.
   atLeast(
     'REST GET ≥ 0.3× the HTTP ceiling (bare node:http parsing the PUT body)',
