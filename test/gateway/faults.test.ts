@@ -8,6 +8,7 @@ import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { type GatewayServer, createGateway, startGatewayServer } from '../../gateway/server';
 import { type UpstreamChannel, upstreamChannel } from '../../gateway/upstream-channel';
 import { type LibraryUpstream, libraryDescriptorSet, startLibraryUpstream } from '../helpers/library-upstream';
+import { freePort } from '../helpers/free-port';
 import { rawRequest } from '../helpers/raw-http';
 
 const descriptorSet = libraryDescriptorSet();
@@ -21,13 +22,6 @@ const grpcWebFail = (init: object) => {
   return frame;
 };
 
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 async function gatewayTo(port: number, defaultTimeoutMs?: number): Promise<{ http: GatewayServer; channel: UpstreamChannel }> {
   const channel = upstreamChannel(`127.0.0.1:${port}`);

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import http2 from 'node:http2';
-import net from 'node:net';
+import type net from 'node:net';
 import { create, createFileRegistry, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { type UpstreamChannel, type UpstreamOptions, upstreamChannel } from '../../gateway/upstream-channel';
@@ -15,6 +15,8 @@ import { httpStatusToCode } from '../../gateway/upstream/http-status-code';
 import type { UnaryCallRequest } from '../../gateway/unary-call';
 import { StatusSchema } from '../../gen/es/google/rpc/status_pb';
 import { type LibraryUpstream, libraryDescriptorSet, startLibraryUpstream } from '../helpers/library-upstream';
+import { freePort } from '../helpers/free-port';
+import { grpcFrame } from '../helpers/raw-h2';
 import { selfSignedCertificate } from '../helpers/self-signed';
 
 const descriptorSet = libraryDescriptorSet();
@@ -35,21 +37,7 @@ const echoedMetadata = (response: Uint8Array | undefined) =>
   (fromBinary(echo, response!) as unknown as { metadata: Record<string, string> }).metadata;
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
-/** A gRPC message in its 5-byte frame. */
-function grpcFrame(message: Buffer, flag = 0): Buffer {
-  const prefix = Buffer.alloc(5);
-  prefix[0] = flag;
-  prefix.writeUInt32BE(message.length, 1);
-  return Buffer.concat([prefix, message]);
-}
 
 interface RawUpstream {
   readonly port: number;
@@ -303,7 +291,7 @@ describe('odd answers', () => {
     const upstream = await raw((stream) => {
       stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-encoding': 'gzip' }, { waitForTrailers: true });
       stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
-      stream.end(grpcFrame(Buffer.from('not really gzip'), 1));
+      stream.end(grpcFrame(Buffer.from('not really gzip'), true));
     });
     const result = await channelTo(upstream.port).call(request({}));
     expect(result.code).toBe(13);

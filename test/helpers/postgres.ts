@@ -6,12 +6,12 @@
 import { execFile, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import type { EventRow } from './event-row';
+import { freePort } from './free-port';
 
 const execFileAsync = promisify(execFile);
 
@@ -89,18 +89,6 @@ export function postgresAvailable(): boolean {
   return findBinDir() !== null;
 }
 
-/** A port that was free a moment ago on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The environment for PostgreSQL's tools, without the caller's PG* settings. */
 function childEnv(): NodeJS.ProcessEnv {
