@@ -27,6 +27,13 @@ export const BENCH = {
   events: envNumber('BENCH_EVENTS', 1_000_000),
   /** Start-ups timed per log size; the median is reported. */
   startups: envNumber('BENCH_STARTUPS', 3),
+  /**
+   * Passes over the throughput paths (servers started afresh each time); the
+   * ratio targets take the median of the passes' ratios, and the report shows
+   * every pass side by side. The first pass also paces each path at half load;
+   * the others measure maximum throughput only.
+   */
+  runs: envNumber('BENCH_RUNS', 3),
   /** Maximum-throughput runs per path; the best counts (all are kept in results.json). */
   repeat: envNumber('BENCH_REPEAT', 1),
   /** 0 skips the two --cpu-prof runs. */
