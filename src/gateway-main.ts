@@ -120,14 +120,7 @@ async function main(): Promise<void> {
   logger.flush(); // the start lines, at once: scripts wait for them
   // As the server does (main.ts): on SIGTERM, not ready while still
   // serving for SHUTDOWN_DRAIN, then the graceful stop; SIGINT stops at once.
-  void signals.first().then(async ({ signal, early }) => {
-    if (signal === 'SIGTERM' && !early && config.shutdownDrainMs > 0) {
-      stopping = true;
-      logger.info({ signal, drainSeconds: config.shutdownDrainMs / 1000 }, 'draining');
-      logger.flush();
-      await signals.next(config.shutdownDrainMs);
-    }
-    signals.release();
+  void signals.untilStop(config.shutdownDrainMs, logger, () => (stopping = true)).then(async (signal) => {
     logger.info({ signal }, 'shutting down');
     stopping = true;
     await server.close(config.shutdownGraceMs);

@@ -71,21 +71,7 @@ async function main(): Promise<void> {
     return;
   }
   logger.flush(); // the start lines, at once: scripts wait for them
-  void signals.first().then(async ({ signal, early }) => {
-    // SIGTERM is what Kubernetes, Docker and systemd send: first a drain,
-    // in which /readyz says 503 while calls are still served, so load
-    // balancers move away before connections are refused. SIGINT is a
-    // person at a terminal (Ctrl-C), who wants it stopped now. Another
-    // signal during the drain ends it.
-    if (signal === 'SIGTERM' && !early && config.shutdownDrainMs > 0) {
-      server.drain();
-      logger.info({ signal, drainSeconds: config.shutdownDrainMs / 1000 }, 'draining');
-      logger.flush();
-      await signals.next(config.shutdownDrainMs);
-    }
-    signals.release();
-    shutDown(server, signal);
-  });
+  void signals.untilStop(config.shutdownDrainMs, logger, () => server.drain()).then((signal) => shutDown(server, signal));
 }
 
 void main();
