@@ -1,6 +1,7 @@
 import http2, { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import { type DeadlineSweep, type Pending } from '../deadline';
 import { Codes } from '../errors';
+import { frameSerialize } from '../grpc-web/frame';
 import { grpcMessageDecode } from '../grpc-web/grpc-message';
 import type { UnaryCallRequest, UnaryCallResult } from '../unary-call';
 import { grpcTimeoutEncode } from './grpc-timeout';
@@ -110,15 +111,6 @@ function isGrpcContentType(value: string | undefined): boolean {
   return next === '' || next === '+' || next === ';';
 }
 
-/** The message in its 5-byte frame (flag 0: not compressed). */
-function frameOf(message: Uint8Array): Buffer {
-  const frame = Buffer.allocUnsafe(5 + message.byteLength);
-  frame[0] = 0;
-  frame.writeUInt32BE(message.byteLength, 1);
-  frame.set(message, 5);
-  return frame;
-}
-
 /** Makes the call on `session`; never rejects. */
 export function unaryStream(session: ClientHttp2Session, request: UnaryCallRequest, settings: StreamSettings): Promise<UnaryCallResult> {
   const { target } = settings;
@@ -221,7 +213,7 @@ export function unaryStream(session: ClientHttp2Session, request: UnaryCallReque
       }
       finish(outcome(status, metadata, chunks, received, length, target), false);
     });
-    stream.end(frameOf(request.message));
+    stream.end(frameSerialize(0, request.message)); // flag 0: not compressed
   });
 }
 
