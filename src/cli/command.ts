@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { SETTINGS, redactUrl } from '../config/config';
+import type { Tightened } from '../store/file-modes';
 
 /** One subcommand of oidc-settings (src/cli/main.ts loads its module only when it is chosen). */
 export interface Command {
@@ -86,3 +87,8 @@ export function sqliteOnly(command: string, options: ReadonlyMap<string, string>
   );
   return 2;
 }
+
+/** What the commands say when they tighten the mode of the server's folder or files (as the server logs it). */
+export const tightenedOnStderr = (t: Tightened): void => {
+  process.stderr.write(`tightened the mode of ${t.file} from ${t.from} to ${t.to}\n`);
+};

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { type Tightened, secureDataFolder } from '../../store/file-modes';
+import { secureDataFolder } from '../../store/file-modes';
 import { restoreDatabase } from '../../store/sqlite/restore';
-import { type Command, UsageError, dataDirOption, parseArgs, sqliteOnly } from '../command';
+import { type Command, UsageError, dataDirOption, parseArgs, sqliteOnly, tightenedOnStderr } from '../command';
 import { contentsSummary } from '../contents-summary';
 
 const usage = `Usage: oidc-settings restore --from <file> [--data-dir <dir>]
@@ -42,8 +42,7 @@ function run(argv: readonly string[]): number {
   const from = options.get('--from');
   if (from === undefined || from === '') throw new UsageError('--from <file> is needed: the backup to restore');
   const dataDir = dataDirOption(options);
-  const tightened = (t: Tightened) => process.stderr.write(`tightened the mode of ${t.file} from ${t.from} to ${t.to}\n`);
-  secureDataFolder(dataDir, tightened);
+  secureDataFolder(dataDir, tightenedOnStderr);
   const file = path.join(dataDir, 'oidc-settings.db');
   const { contents, aside } = restoreDatabase(path.resolve(from), file);
   const before = aside === undefined ? '' : `; the database that was there is now ${aside}`;

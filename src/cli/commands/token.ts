@@ -2,11 +2,11 @@ import path from 'node:path';
 import { Tokens } from '../../app/tokens';
 import { parseDurationText } from '../../config/duration-text';
 import { ROLES, isRole } from '../../domain/access';
-import { type Tightened, secureDataFolder } from '../../store/file-modes';
+import { secureDataFolder } from '../../store/file-modes';
 import type { Store } from '../../store/port';
 import type * as postgres from '../../store/postgres/postgres-store';
 import { SqliteStore } from '../../store/sqlite/sqlite-store';
-import { type Command, UsageError, dataDirOption, databaseUrlOption, parseArgs } from '../command';
+import { type Command, UsageError, dataDirOption, databaseUrlOption, parseArgs, tightenedOnStderr } from '../command';
 
 const usage = `Usage: oidc-settings token <command> [options]
 
@@ -49,9 +49,8 @@ async function openStore(options: ReadonlyMap<string, string>): Promise<Store> {
   }
   const dataDir = dataDirOption(options);
   // The server's folder and files: never created or left broader than the server makes them.
-  const tightened = (t: Tightened) => process.stderr.write(`tightened the mode of ${t.file} from ${t.from} to ${t.to}\n`);
-  secureDataFolder(dataDir, tightened);
-  return SqliteStore.open(path.join(dataDir, 'oidc-settings.db'), { verify: false, onTightened: tightened });
+  secureDataFolder(dataDir, tightenedOnStderr);
+  return SqliteStore.open(path.join(dataDir, 'oidc-settings.db'), { verify: false, onTightened: tightenedOnStderr });
 }
 
 async function run(argv: readonly string[], now = Date.now()): Promise<number> {
