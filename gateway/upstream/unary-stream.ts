@@ -125,7 +125,8 @@ export function unaryStream(session: ClientHttp2Session, request: UnaryCallReque
       resolve(
         gone
           ? { code: Codes.unavailable, message: `upstream ${target} unavailable: connection closed` }
-          : { code: Codes.internal, message: `upstream request refused: ${(error as Error).message}` },
+          : // Node's text can quote a header's value (a token): the client hears only its code.
+            { code: Codes.internal, message: `upstream request refused (${code || 'unknown error'})` },
       );
       return;
     }
