@@ -72,7 +72,7 @@ export async function measurePostgres(ctx: MeasureContext, dataDir: (name: strin
       readPort: reader.grpcPort,
       token: first!.token,
       firstValue: ctx.values.take(),
-      seconds: BENCH.pacedSeconds,
+      seconds: BENCH.seconds,
     });
     log(`  ${loop.label}: ${loop.trials} trials; Update p50 ${ms(loop.update.p50Ms)} ms, then Get p50 ${ms(loop.get.p50Ms)} ms, p99 ${ms(loop.get.p99Ms)} ms`);
     for (const problem of loop.problems) log(`  PROBLEM ${loop.label}: ${problem}`);

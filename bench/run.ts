@@ -26,6 +26,7 @@ import type { PostgresResults } from './lib/report-postgres';
 import { BENCH, LOAD, PATHS, SECTIONS, START_FLAGS } from './lib/settings';
 import { type StartupTiming, moduleLoadMs, timeStartup } from './lib/startup';
 import { buildShim, ensureTools } from './lib/tools';
+import { type LatencyResults, measureLatency } from './latency-section';
 import { measurePostgres } from './postgres-section';
 import { summariseProfile } from './profile-summary';
 
@@ -56,7 +57,8 @@ async function main(): Promise<void> {
   const paths: PathResult[] = [];
   const measure = async (spec: PathSpec) => {
     if (BENCH.only && !BENCH.only.includes(spec.id)) return undefined;
-    const result = await measurePath(spec, ctx);
+    // Latency is the latency section's, from these maxima.
+    const result = await measurePath({ ...spec, paced: false }, ctx);
     paths.push(result);
     return result;
   };
@@ -72,10 +74,13 @@ async function main(): Promise<void> {
   // Maximum throughput by path id, pass by pass: the ratio targets take the median over the passes.
   const passes: Array<Record<string, number>> = [];
   const failedInPasses: PathResult[] = [];
+  let latency: LatencyResults | undefined;
   try {
     if (SECTIONS.sqlite) {
       await measurePaths(measure, dataDir);
       passes.push(Object.fromEntries(paths.map((p) => [p.id, p.max.rps])));
+      log('latency: open loop at half of each path\'s maximum and at a moderate rate, the matching ceiling beside');
+      latency = await measureLatency(ctx, dataDir, passes[0]!);
       for (let pass = 2; pass <= BENCH.runs; pass++) {
         log(`pass ${pass} of ${BENCH.runs} over the throughput paths: fresh servers, maximum throughput only`);
         const rps: Record<string, number> = {};
@@ -107,6 +112,7 @@ async function main(): Promise<void> {
       settings: { bench: BENCH, load: LOAD },
       paths,
       passes: passes.length > 0 ? passes : undefined,
+      latency,
       growth,
       profiles,
       postgres,
@@ -121,7 +127,7 @@ async function main(): Promise<void> {
     log(`wrote ${path.relative(PATHS.root, PATHS.results)} and ${path.relative(PATHS.root, PATHS.report)}${merged} in ${fresh.durationSeconds.toFixed(0)} s`);
 
     const failed = [...paths, ...failedInPasses, ...growth.paths].filter((p) => p.problems.length > 0);
-    const otherProblems = [...growth.problems, ...(postgres?.problems ?? [])];
+    const otherProblems = [...(latency?.problems ?? []), ...growth.problems, ...(postgres?.problems ?? [])];
     if (failed.length > 0 || otherProblems.length > 0) {
       for (const p of failed) log(`FAILED ${p.label}: ${p.problems.join('; ')}`);
       for (const p of otherProblems) log(`FAILED ${p}`);

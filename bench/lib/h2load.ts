@@ -4,10 +4,8 @@ import { LOAD } from './settings';
 import { execTimed } from './exec';
 import { quantile } from './quantile';
 
-/** How long h2load runs: for a time (warm-up), or an exact number of requests, optionally paced. */
-export type H2Mode =
-  | { readonly kind: 'duration'; readonly seconds: number }
-  | { readonly kind: 'count'; readonly requests: number; readonly rps?: number };
+/** How long h2load runs: for a time (warm-up), or an exact number of requests as fast as they go. */
+export type H2Mode = { readonly kind: 'duration'; readonly seconds: number } | { readonly kind: 'count'; readonly requests: number };
 
 export interface H2Spec {
   readonly port: number;
@@ -95,18 +93,7 @@ async function runWithLatencies(spec: H2Spec, workDir: string, shim: string): Pr
     expectedSeconds = spec.mode.seconds;
   } else {
     args.push('-n', String(spec.mode.requests), `--log-file=${logFile}`);
-    if (spec.mode.rps !== undefined) {
-      // --rps paces each client (the rate asked for is the total over all
-      // clients) with a timer of period max(10 ms, 1/rps) that sends what is
-      // due at once. Clients connecting together would send in step: bursts
-      // of rate/100 requests every 10 ms, whose queueing alone makes the p99
-      // about half the period. Connecting them one at a time, spread over one
-      // period (-r 1 --rate-period), interleaves their timers into an even pace.
-      const perClient = spec.mode.rps / clients;
-      const periodMs = Math.max(10, 1000 / perClient);
-      args.push(`--rps=${perClient.toFixed(3)}`, '-r', '1', '--rate-period', `${Math.max(1, Math.round(periodMs / clients))}ms`);
-    }
-    expectedSeconds = spec.mode.requests / (spec.mode.rps ?? 1000);
+    expectedSeconds = spec.mode.requests / 1000;
   }
   args.push(`http://127.0.0.1:${spec.port}${spec.path}`);
 

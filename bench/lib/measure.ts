@@ -2,6 +2,8 @@ import { EMPTY_FRAME, type ValueBlocks, updateBinary, updateJson, varint4 } from
 import { type EventLogAt, lastSequenceAt } from './events';
 import { grpcProbe } from './grpc-probe';
 import { type H2Mode, type H2Result, type H2Spec, h2loadRun, h2loadRunTogether } from './h2load';
+import { type OpenLoopResult, openLoopRun } from './open-loop';
+import type { OpenLoopSpec } from '../loadgen/main';
 import { type CpuUse, CpuWindow, RssWatch, waitForQuiet } from './proc';
 import { BENCH, LOAD, METHODS, REST_PATH } from './settings';
 import { type WrkBody, type WrkResult, type WrkSpec, wrkRun } from './wrk';
@@ -95,7 +97,7 @@ type AnyResult = H2Result | WrkResult;
 const auth = (token: string | undefined): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
 
 /** The wrk request of an HTTP style. */
-function wrkRequest(load: HttpLoad, values: ValueBlocks): Omit<WrkSpec, 'seconds' | 'rps' | 'port'> {
+function wrkRequest(load: HttpLoad, values: ValueBlocks): Omit<WrkSpec, 'seconds' | 'port'> {
   const json = updateJson();
   const jsonBody = (): WrkBody => ({
     kind: 'vary',
@@ -140,7 +142,7 @@ const grpcPorts = (load: GrpcLoad): number[] => [load.port, ...(load.otherReplic
 function share(mode: H2Mode, n: number, i: number): H2Mode {
   if (mode.kind === 'duration') return mode;
   const requests = Math.floor(mode.requests / n) + (i < mode.requests % n ? 1 : 0);
-  return { kind: 'count', requests, rps: mode.rps === undefined ? undefined : mode.rps / n };
+  return { kind: 'count', requests };
 }
 
 async function runOnce(spec: PathSpec, ctx: MeasureContext, mode: H2Mode): Promise<AnyResult> {
@@ -158,10 +160,65 @@ async function runOnce(spec: PathSpec, ctx: MeasureContext, mode: H2Mode): Promi
     });
     return specs.length === 1 ? h2loadRun(specs[0]!, ctx.workDir, ctx.shim) : h2loadRunTogether(specs, ctx.workDir, ctx.shim);
   }
-  const seconds = mode.kind === 'duration' ? mode.seconds : mode.requests / (mode.rps ?? 1);
-  const rps = mode.kind === 'count' ? mode.rps : undefined;
-  return wrkRun({ ...wrkRequest(load, ctx.values), port: load.port, seconds, rps }, ctx.workDir);
+  // wrk runs for a time only.
+  const seconds = mode.kind === 'duration' ? mode.seconds : mode.requests / 1000;
+  return wrkRun({ ...wrkRequest(load, ctx.values), port: load.port, seconds }, ctx.workDir);
 }
+
+/** The open-loop generator's description of a load's requests (bench/loadgen). */
+function openLoopRequest(load: GrpcLoad | HttpLoad, values: ValueBlocks): Omit<OpenLoopSpec, 'rate' | 'requests' | 'warmupRequests' | 'connections'> {
+  const base64 = (bytes: Buffer) => bytes.toString('base64');
+  if (load.kind === 'grpc') {
+    const common = { protocol: 'grpc' as const, ports: grpcPorts(load), method: 'POST' as const, headers: auth(load.token) };
+    if (load.call === 'get') return { ...common, path: METHODS.get, body: { kind: 'static', body: base64(EMPTY_FRAME) } };
+    const binary = updateBinary();
+    return { ...common, path: METHODS.update, body: { kind: 'vary', before: base64(binary.before), after: base64(binary.after), encoding: 'varint4', first: values.take() } };
+  }
+  const request = wrkRequest(load, values);
+  const body = request.body;
+  return {
+    protocol: 'http1',
+    ports: [load.port],
+    method: request.method,
+    path: request.path,
+    headers: request.headers,
+    grpcWeb: request.checkGrpcWeb,
+    body:
+      body.kind === 'vary'
+        ? { kind: 'vary', before: base64(body.before), after: base64(body.after), encoding: body.encoding, first: body.first }
+        : body.kind === 'static'
+          ? { kind: 'static', body: base64(body.body) }
+          : { kind: 'none' },
+  };
+}
+
+/**
+ * A run of `load` at a fixed rate, open loop (bench/loadgen): BENCH.pacedSeconds
+ * measured after BENCH.warmupSeconds at the same rate, latency counted from
+ * each call's due time.
+ */
+export function pacedRun(load: GrpcLoad | HttpLoad, rate: number, ctx: MeasureContext): Promise<OpenLoopResult> {
+  return openLoopRun(openLoopRequest(load, ctx.values), rate, BENCH.pacedSeconds, BENCH.warmupSeconds, ctx.workDir);
+}
+
+/** A paced run's problems, and whether the log grew by one event per Update that went out (warm-up included). */
+export function verifyPaced(run: OpenLoopResult, appended: number | undefined): string[] {
+  const problems = [...run.problems];
+  if (appended !== undefined && appended !== run.sentInAll - run.errors) {
+    problems.push(`${run.sentInAll} Updates sent, ${run.errors} failed, but ${appended} events appended`);
+  }
+  return problems;
+}
+
+const pacedSummary = (run: OpenLoopResult, cpu: CpuUse): RunSummary => ({
+  requests: run.done,
+  seconds: run.seconds,
+  rps: run.rps,
+  p50Ms: run.p50Ms,
+  p99Ms: run.p99Ms,
+  maxMs: run.maxMs,
+  cpu,
+});
 
 /** Whatever the run can tell about the calls, and the log's growth, as problems. */
 function verify(
@@ -326,11 +383,11 @@ export async function measurePath(spec: PathSpec, ctx: MeasureContext): Promise<
     sequence = await before();
     grown = await counted();
     const cpu = new CpuWindow(spec.serves, spec.cpuOf);
-    const paced = await runOnce(spec, ctx, { kind: 'count', requests: Math.max(100, Math.round(targetRps * BENCH.pacedSeconds)), rps: targetRps });
+    const paced = await pacedRun(spec.load, targetRps, ctx);
     const pacedCpu = cpu.stop(paced.cpuSeconds);
-    problems.push(...verify(paced, await appendedSince(sequence), first.frameBytes, tool === 'h2load').map((p) => `paced: ${p}`));
+    problems.push(...verifyPaced(paced, await appendedSince(sequence)).map((p) => `paced: ${p}`));
     halfCounters = await grown();
-    half = { ...summary(paced, pacedCpu), targetRps };
+    half = { ...pacedSummary(paced, pacedCpu), targetRps };
     ctx.log(`    at ${targetRps.toFixed(0)} req/s (half): ${paced.rps.toFixed(0)} req/s, p99 ${paced.p99Ms.toFixed(2)} ms`);
   }
   const peakRssMb = rss.stop();

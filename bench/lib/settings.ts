@@ -21,8 +21,12 @@ export const BENCH = {
   seconds: envNumber('BENCH_SECONDS', 5),
   /** Length of the run before it that warms the JIT and sizes the measured run. */
   warmupSeconds: envNumber('BENCH_WARMUP_SECONDS', 2),
-  /** Length of each run paced at half the path's maximum throughput. */
-  pacedSeconds: envNumber('BENCH_PACED_SECONDS', 4),
+  /**
+   * Length of each open-loop run at a fixed rate (the latency section, and
+   * the PostgreSQL section's runs at half load), after a warm-up of
+   * BENCH_WARMUP_SECONDS at the same rate.
+   */
+  pacedSeconds: envNumber('BENCH_PACED_SECONDS', 20),
   /** Events written into the log before the "work grows" runs. */
   events: envNumber('BENCH_EVENTS', 1_000_000),
   /** Start-ups timed per log size; the median is reported. */
@@ -30,8 +34,8 @@ export const BENCH = {
   /**
    * Passes over the throughput paths (servers started afresh each time); the
    * ratio targets take the median of the passes' ratios, and the report shows
-   * every pass side by side. The first pass also paces each path at half load;
-   * the others measure maximum throughput only.
+   * every pass side by side. The latency section runs after the first pass,
+   * from its maxima.
    */
   runs: envNumber('BENCH_RUNS', 3),
   /** Maximum-throughput runs per path; the best counts (all are kept in results.json). */

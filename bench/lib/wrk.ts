@@ -20,8 +20,6 @@ export interface WrkSpec {
   /** gRPC-Web answers HTTP 200 whatever the outcome: check each body's trailer for grpc-status 0. */
   readonly checkGrpcWeb: boolean;
   readonly seconds: number;
-  /** Pace the whole run at this many requests per second (wrk's delay() hook), rather than as fast as it goes. */
-  readonly rps?: number;
 }
 
 export interface WrkResult {
@@ -90,28 +88,6 @@ function luaScript(spec: WrkSpec, outFile: string): string {
     lines.push(
       'response = function(status, headers, body)',
       '  if status ~= 200 or body == nil or not string.find(body, "grpc%-status:%s*0\\r\\n") then failures = failures + 1 end',
-      'end',
-    );
-  }
-  if (spec.rps !== undefined) {
-    // Pacing: each delay() call claims the next slot of a fixed schedule
-    // (rate / threads per second) and waits for it; wrk offers only
-    // millisecond delays, so a request goes out up to 1 ms early. A schedule
-    // more than 50 ms behind restarts rather than bursting to catch up.
-    lines.push(
-      'local ffi = require("ffi")',
-      'ffi.cdef[[ typedef struct { long tv_sec; long tv_nsec; } bench_timespec; int clock_gettime(int, bench_timespec *); ]]',
-      'local ts = ffi.new("bench_timespec")',
-      'local function now_ms() ffi.C.clock_gettime(1, ts); return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6 end',
-      `local interval = 1000 / (${spec.rps} / ${LOAD.http.threads})`,
-      'local next_at',
-      'function delay()',
-      '  local t = now_ms()',
-      '  if next_at == nil or next_at < t - 50 then next_at = t end',
-      '  next_at = next_at + interval',
-      '  local d = next_at - t',
-      '  if d < 1 then return 0 end',
-      '  return math.floor(d)',
       'end',
     );
   }

@@ -1,0 +1,186 @@
+/**
+ * Tail latency, open loop: each of our paths at half of its maximum
+ * throughput (from the first pass) and at one moderate rate, each run
+ * followed by the matching ceiling at the same rate, on servers started for
+ * this section. Latency counts from each call's due time (bench/loadgen).
+ * Peak RSS is read over the whole section.
+ */
+import path from 'node:path';
+import { NodeChild, freePort } from './lib/children';
+import { lastSequenceAt } from './lib/events';
+import type { GrpcLoad, HttpLoad, HttpStyle, MeasureContext } from './lib/measure';
+import { pacedRun, verifyPaced } from './lib/measure';
+import type { OpenLoopResult } from './lib/open-loop';
+import { startServer, track } from './lib/our-server';
+import { CpuWindow, RssWatch, waitForQuiet } from './lib/proc';
+import { BENCH, PATHS, START_FLAGS } from './lib/settings';
+
+/** One open-loop run, as the report needs it. */
+export interface LatencyRun {
+  readonly targetRps: number;
+  readonly rps: number;
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+  readonly p99Ms: number;
+  readonly p999Ms: number;
+  readonly maxMs: number;
+  /** The generator's own lateness (p99), ms. */
+  readonly lagP99Ms: number;
+  readonly maxInFlight: number;
+  /** Cores used by everything but the bench's processes during the run. */
+  readonly otherCores: number;
+}
+
+export interface LatencyRow {
+  readonly id: string;
+  readonly label: string;
+  readonly rate: 'half' | 'moderate';
+  readonly ours: LatencyRun;
+  readonly ceilingLabel: string;
+  readonly ceiling: LatencyRun;
+}
+
+export interface LatencyResults {
+  readonly seconds: number;
+  readonly warmupSeconds: number;
+  readonly moderateRps: number;
+  /** The flags our server and the standalone gateway ran with. */
+  readonly nodeFlags: readonly string[];
+  readonly rows: LatencyRow[];
+  /** Peak RSS (MB) of our server and of the standalone gateway over the whole section. */
+  readonly peakRssMb: Record<string, number>;
+  readonly problems: string[];
+}
+
+/** A rate every path (the standalone gateway's slowest at ~2,800/s) and every ceiling sustain with room to spare. */
+export const MODERATE_RPS = 1000;
+
+interface LatencyPath {
+  readonly id: string;
+  readonly label: string;
+  readonly load: GrpcLoad | HttpLoad;
+  readonly writes: boolean;
+  readonly ceilingId: string;
+  readonly ceilingLabel: string;
+  readonly ceilingLoad: GrpcLoad | HttpLoad;
+}
+
+const asRun = (run: OpenLoopResult, otherCores: number): LatencyRun => ({
+  targetRps: run.targetRps,
+  rps: run.rps,
+  p50Ms: run.p50Ms,
+  p90Ms: run.p90Ms,
+  p99Ms: run.p99Ms,
+  p999Ms: run.p999Ms,
+  maxMs: run.maxMs,
+  lagP99Ms: run.lagP99Ms,
+  maxInFlight: run.maxInFlight,
+  otherCores: Math.round(otherCores * 100) / 100,
+});
+
+/** `maxRps`: each path's maximum throughput by id, from the first pass (paths without one are left out). */
+export async function measureLatency(
+  ctx: MeasureContext,
+  dataDir: (name: string) => string,
+  maxRps: Readonly<Record<string, number>>,
+): Promise<LatencyResults> {
+  const log = ctx.log;
+  const problems: string[] = [];
+  const bench = (name: string, script: string, port: number) =>
+    track(new NodeChild(name, path.join(PATHS.benchServers, script), { args: [String(port)] }));
+  const [ceilingGrpcPort, ceilingHttpPort, gatewayPort] = [await freePort(), await freePort(), await freePort()];
+  const ceilingGrpc = bench('ceiling-grpc', 'ceiling-grpc.js', ceilingGrpcPort);
+  const ceilingHttp = bench('ceiling-http', 'ceiling-http.js', ceilingHttpPort);
+  const ours = await startServer('server', dataDir('latency-server'));
+  const gateway = track(
+    new NodeChild('gateway', PATHS.gatewayMain, {
+      args: ['--upstream', `127.0.0.1:${ours.grpcPort}`, '--http-host', '127.0.0.1', '--http-port', String(gatewayPort)],
+      env: { LOG_LEVEL: 'info', SHUTDOWN_DRAIN: '0s' },
+      nodeFlags: [...START_FLAGS],
+    }),
+  );
+  await Promise.all([ceilingGrpc.waitForMsg('ready'), ceilingHttp.waitForMsg('ready'), gateway.waitForMsg('serving gRPC-Web, Connect and REST')]);
+  for (const child of [ceilingGrpc, ceilingHttp, gateway]) child.stopReading();
+
+  const grpc = (call: 'update' | 'get'): Omit<LatencyPath, 'id' | 'label'> => ({
+    load: { kind: 'grpc', port: ours.grpcPort, call, token: ours.token },
+    writes: call === 'update',
+    ceilingId: `ceiling-grpc-${call}`,
+    ceilingLabel: `bare grpc-js ${call === 'update' ? 'Update' : 'Get'}`,
+    ceilingLoad: { kind: 'grpc', port: ceilingGrpcPort, call },
+  });
+  const http = (port: number, style: HttpStyle): Omit<LatencyPath, 'id' | 'label'> => {
+    const get = style === 'rest-get';
+    return {
+      load: { kind: 'http', port, style, token: ours.token },
+      writes: !get,
+      ceilingId: get ? 'ceiling-http-get' : 'ceiling-http-put',
+      ceilingLabel: get ? 'bare node:http GET' : 'bare node:http PUT',
+      ceilingLoad: { kind: 'http', port: ceilingHttpPort, style: get ? 'rest-get' : 'rest-put' },
+    };
+  };
+  const gatewayPaths = (prefix: string, where: string, port: number): LatencyPath[] => [
+    { id: `${prefix}-grpcweb-update`, label: `${where}: gRPC-Web Update`, ...http(port, 'grpc-web-update') },
+    { id: `${prefix}-rest-put`, label: `${where}: REST PUT`, ...http(port, 'rest-put') },
+    { id: `${prefix}-rest-get`, label: `${where}: REST GET`, ...http(port, 'rest-get') },
+    { id: `${prefix}-connect-update`, label: `${where}: Connect JSON Update`, ...http(port, 'connect-update') },
+  ];
+  const paths: LatencyPath[] = [
+    { id: 'grpc-update', label: 'ours: gRPC Update (durable)', ...grpc('update') },
+    { id: 'grpc-get', label: 'ours: gRPC Get', ...grpc('get') },
+    ...gatewayPaths('inproc', 'gateway in process', ours.httpPort),
+    ...gatewayPaths('standalone', 'gateway standalone', gatewayPort),
+  ].filter((p) => maxRps[p.id] !== undefined);
+
+  const serving = { server: ours.child.pid, gateway: gateway.pid };
+  const rss = new RssWatch(serving);
+  const all = { ...serving, 'ceiling-grpc': ceilingGrpc.pid, 'ceiling-http': ceilingHttp.pid };
+  const timed = async (what: string, load: GrpcLoad | HttpLoad, rate: number, writes: boolean): Promise<LatencyRun> => {
+    await waitForQuiet((busy) => log(`    waiting for the machine to quieten before ${what} (${busy.toFixed(2)} cores busy elsewhere)`));
+    const before = writes ? await lastSequenceAt(ours.databaseFile) : 0;
+    const cpu = new CpuWindow(all);
+    const run = await pacedRun(load, rate, ctx);
+    const used = cpu.stop(run.cpuSeconds);
+    // A call still in flight when the generator stops is finished by the server: wait for the log to settle.
+    let appended: number | undefined;
+    if (writes) {
+      let last = await lastSequenceAt(ours.databaseFile);
+      for (let i = 0; i < 100; i++) {
+        await sleep(50);
+        const now = await lastSequenceAt(ours.databaseFile);
+        if (now === last) break;
+        last = now;
+      }
+      appended = last - before;
+    }
+    for (const problem of verifyPaced(run, appended)) problems.push(`${what}: ${problem}`);
+    log(`    ${what} at ${rate.toFixed(0)} req/s: p50 ${run.p50Ms.toFixed(2)} ms, p99 ${run.p99Ms.toFixed(2)} ms, p99.9 ${run.p999Ms.toFixed(2)} ms, max ${run.maxMs.toFixed(1)} ms`);
+    return asRun(run, used.other);
+  };
+
+  const rows: LatencyRow[] = [];
+  const moderateCeilings = new Map<string, LatencyRun>();
+  let peakRssMb: Record<string, number> = {};
+  try {
+    for (const p of paths) {
+      log(`latency: ${p.label}`);
+      const half = maxRps[p.id]! / 2;
+      const oursHalf = await timed(p.label, p.load, half, p.writes);
+      const ceilingHalf = await timed(`ceiling (${p.ceilingLabel})`, p.ceilingLoad, half, false);
+      rows.push({ id: p.id, label: p.label, rate: 'half', ours: oursHalf, ceilingLabel: p.ceilingLabel, ceiling: ceilingHalf });
+      const oursModerate = await timed(p.label, p.load, MODERATE_RPS, p.writes);
+      let ceilingModerate = moderateCeilings.get(p.ceilingId);
+      if (!ceilingModerate) {
+        ceilingModerate = await timed(`ceiling (${p.ceilingLabel})`, p.ceilingLoad, MODERATE_RPS, false);
+        moderateCeilings.set(p.ceilingId, ceilingModerate);
+      }
+      rows.push({ id: p.id, label: p.label, rate: 'moderate', ours: oursModerate, ceilingLabel: p.ceilingLabel, ceiling: ceilingModerate });
+    }
+  } finally {
+    peakRssMb = rss.stop();
+    await Promise.all([ceilingGrpc.stop(), ceilingHttp.stop(), gateway.stop(), ours.child.stop()]);
+  }
+  return { seconds: BENCH.pacedSeconds, warmupSeconds: BENCH.warmupSeconds, moderateRps: MODERATE_RPS, nodeFlags: START_FLAGS, rows, peakRssMb, problems };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
