@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { NodeChild, freePort } from './lib/children';
-import { lastSequenceAt } from './lib/events';
+import { lastSequenceAt, settledSequenceAt } from './lib/events';
 import type { GrpcLoad, HttpLoad, HttpStyle, MeasureContext } from './lib/measure';
 import { pacedRun, verifyPaced } from './lib/measure';
 import type { OpenLoopResult } from './lib/open-loop';
@@ -141,18 +141,7 @@ export async function measureLatency(
     const cpu = new CpuWindow(all);
     const run = await pacedRun(load, rate, ctx);
     const used = cpu.stop(run.cpuSeconds);
-    // A call still in flight when the generator stops is finished by the server: wait for the log to settle.
-    let appended: number | undefined;
-    if (writes) {
-      let last = await lastSequenceAt(ours.databaseFile);
-      for (let i = 0; i < 100; i++) {
-        await sleep(50);
-        const now = await lastSequenceAt(ours.databaseFile);
-        if (now === last) break;
-        last = now;
-      }
-      appended = last - before;
-    }
+    const appended = writes ? (await settledSequenceAt(ours.databaseFile)) - before : undefined;
     for (const problem of verifyPaced(run, appended)) problems.push(`${what}: ${problem}`);
     log(`    ${what} at ${rate.toFixed(0)} req/s: p50 ${run.p50Ms.toFixed(2)} ms, p99 ${run.p99Ms.toFixed(2)} ms, p99.9 ${run.p999Ms.toFixed(2)} ms, max ${run.maxMs.toFixed(1)} ms`);
     return asRun(run, used.other);
@@ -182,5 +171,3 @@ export async function measureLatency(
   }
   return { seconds: BENCH.pacedSeconds, warmupSeconds: BENCH.warmupSeconds, moderateRps: MODERATE_RPS, nodeFlags: START_FLAGS, rows, peakRssMb, problems };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

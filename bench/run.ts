@@ -26,6 +26,7 @@ import type { PostgresResults } from './lib/report-postgres';
 import { BENCH, LOAD, PATHS, SECTIONS, START_FLAGS } from './lib/settings';
 import { type StartupTiming, moduleLoadMs, timeStartup } from './lib/startup';
 import { buildShim, ensureTools } from './lib/tools';
+import { type HeapResults, measureHeapSettings } from './heap-section';
 import { type LatencyResults, measureLatency } from './latency-section';
 import { measurePostgres } from './postgres-section';
 import { summariseProfile } from './profile-summary';
@@ -75,12 +76,17 @@ async function main(): Promise<void> {
   const passes: Array<Record<string, number>> = [];
   const failedInPasses: PathResult[] = [];
   let latency: LatencyResults | undefined;
+  let heap: HeapResults | undefined;
   try {
     if (SECTIONS.sqlite) {
       await measurePaths(measure, dataDir);
       passes.push(Object.fromEntries(paths.map((p) => [p.id, p.max.rps])));
       log('latency: open loop at half of each path\'s maximum and at a moderate rate, the matching ceiling beside');
       latency = await measureLatency(ctx, dataDir, passes[0]!);
+      if (BENCH.only === undefined || BENCH.only.includes('heap')) {
+        log('heap settings: p99 against peak RSS, gRPC Update and Get open loop at half their maximum');
+        heap = await measureHeapSettings(ctx, dataDir, passes[0]!);
+      }
       for (let pass = 2; pass <= BENCH.runs; pass++) {
         log(`pass ${pass} of ${BENCH.runs} over the throughput paths: fresh servers, maximum throughput only`);
         const rps: Record<string, number> = {};
@@ -113,6 +119,7 @@ async function main(): Promise<void> {
       paths,
       passes: passes.length > 0 ? passes : undefined,
       latency,
+      heap,
       growth,
       profiles,
       postgres,
@@ -127,7 +134,7 @@ async function main(): Promise<void> {
     log(`wrote ${path.relative(PATHS.root, PATHS.results)} and ${path.relative(PATHS.root, PATHS.report)}${merged} in ${fresh.durationSeconds.toFixed(0)} s`);
 
     const failed = [...paths, ...failedInPasses, ...growth.paths].filter((p) => p.problems.length > 0);
-    const otherProblems = [...(latency?.problems ?? []), ...growth.problems, ...(postgres?.problems ?? [])];
+    const otherProblems = [...(latency?.problems ?? []), ...(heap?.problems ?? []), ...growth.problems, ...(postgres?.problems ?? [])];
     if (failed.length > 0 || otherProblems.length > 0) {
       for (const p of failed) log(`FAILED ${p.label}: ${p.problems.join('; ')}`);
       for (const p of otherProblems) log(`FAILED ${p}`);

@@ -29,6 +29,22 @@ export async function lastSequenceAt(log: EventLogAt): Promise<number> {
   return typeof log === 'string' ? lastSequence(log) : lastPostgresSequence(log.postgres);
 }
 
+/**
+ * The log's last sequence once it has stopped growing: calls still in
+ * flight when a load generator stops are finished by the server after it
+ * exits (read every 50 ms, for at most 5 s).
+ */
+export async function settledSequenceAt(log: EventLogAt): Promise<number> {
+  let last = await lastSequenceAt(log);
+  for (let i = 0; i < 100; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const now = await lastSequenceAt(log);
+    if (now === last) break;
+    last = now;
+  }
+  return last;
+}
+
 export interface Seeded {
   readonly events: number;
   readonly seconds: number;

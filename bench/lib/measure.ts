@@ -1,5 +1,5 @@
 import { EMPTY_FRAME, type ValueBlocks, updateBinary, updateJson, varint4 } from './bodies';
-import { type EventLogAt, lastSequenceAt } from './events';
+import { type EventLogAt, settledSequenceAt } from './events';
 import { grpcProbe } from './grpc-probe';
 import { type H2Mode, type H2Result, type H2Spec, h2loadRun, h2loadRunTogether } from './h2load';
 import { type OpenLoopResult, openLoopRun } from './open-loop';
@@ -319,19 +319,7 @@ export async function measurePath(spec: PathSpec, ctx: MeasureContext): Promise<
   if (first.problem) problems.push(first.problem);
   if (first.frameBytes !== undefined) checks.push(`every answer carries a ${first.frameBytes}-byte message (no gRPC error)`);
 
-  // Calls still in flight when a load generator stops are finished by the
-  // server after it exits: the log is read once it has stopped growing.
-  const settled = async (): Promise<number> => {
-    if (!spec.writesTo) return 0;
-    let last = await lastSequenceAt(spec.writesTo);
-    for (let i = 0; i < 100; i++) {
-      await sleep(50);
-      const now = await lastSequenceAt(spec.writesTo);
-      if (now === last) break;
-      last = now;
-    }
-    return last;
-  };
+  const settled = async (): Promise<number> => (spec.writesTo ? settledSequenceAt(spec.writesTo) : 0);
   const before = settled;
   const appendedSince = async (sequence: number) => (spec.writesTo ? (await settled()) - sequence : undefined);
   const quietGates: PathResult['quietGates'] = [];
@@ -410,4 +398,3 @@ export async function measurePath(spec: PathSpec, ctx: MeasureContext): Promise<
   };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,3 +1,4 @@
+import type { HeapResults } from '../heap-section';
 import type { LatencyResults, LatencyRow, LatencyRun } from '../latency-section';
 import { DISTURBED_CORES, ms, num, times } from './report-format';
 
@@ -70,6 +71,27 @@ export function latencyMarkdown(latency: LatencyResults | undefined): string[] {
       (r) =>
         `| ${r.label}${disturbed(r.ours)} | ${r.rate === 'half' ? 'half max' : 'moderate'} | ${num(r.ours.rps)} | ${cells(r.ours)} | ${r.ceilingLabel}${disturbed(r.ceiling)} | ${cells(r.ceiling)} | ${times(r.ours.p99Ms / r.ceiling.p99Ms)} | ${ms(r.ours.lagP99Ms)} / ${ms(r.ceiling.lagP99Ms)} |`,
     ),
+    '',
+  ];
+}
+
+/** The "Heap settings" section: p99 against peak RSS, one row per setting tried. */
+export function heapMarkdown(heap: HeapResults | undefined): string[] {
+  if (!heap || heap.runs.length === 0) return [];
+  const first = heap.runs[0]!;
+  return [
+    '## Heap settings: p99 against peak RSS',
+    '',
+    `Our server started afresh with each setting, the gRPC Update (durable) and Get paths open loop at half of their maximum from run 1 ` +
+      `(${num(first.update.rate)} and ${num(first.get.rate)} req/s), ${heap.seconds} s each after the warm-up, as in *Tail latency*. ` +
+      'Peak RSS is the server\'s high-water mark over both runs. The deployed setting (npm start, Dockerfile, compose) is in bold.',
+    '',
+    '| node flags | Update p50 ms | Update p99 ms | Update p99.9 ms | Get p50 ms | Get p99 ms | Get p99.9 ms | peak RSS MB |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...heap.runs.map((r) => {
+      const name = r.flags.length === 0 ? 'none (V8 defaults)' : `\`${r.flags.join(' ')}\``;
+      return `| ${r.deployed ? `**${name}**` : name} | ${ms(r.update.p50Ms)} | ${ms(r.update.p99Ms)} | ${ms(r.update.p999Ms)} | ${ms(r.get.p50Ms)} | ${ms(r.get.p99Ms)} | ${ms(r.get.p999Ms)} | ${num(r.peakRssMb)} |`;
+    }),
     '',
   ];
 }

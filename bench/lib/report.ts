@@ -7,7 +7,8 @@ import type { PathResult } from './measure';
 import { type PostgresResults, postgresMarkdown } from './report-postgres';
 import type { StartupTiming } from './startup';
 import type { LatencyResults } from '../latency-section';
-import { latencyMarkdown, latencyTargets } from './report-latency';
+import { heapMarkdown, latencyMarkdown, latencyTargets } from './report-latency';
+import type { HeapResults } from '../heap-section';
 import { type ProfileSummary, profileMarkdown } from '../profile-summary';
 import type { BENCH, LOAD } from './settings';
 
@@ -46,6 +47,8 @@ export interface BenchResults {
   readonly passes?: ReadonlyArray<Readonly<Record<string, number>>>;
   /** Absent from results written before the section existed. */
   readonly latency?: LatencyResults;
+  /** p99 against peak RSS for the heap settings tried; absent from earlier results and from partial runs. */
+  readonly heap?: HeapResults;
   readonly growth: GrowthResults;
   readonly profiles: ProfileResult[];
   /** Absent from results written before the section existed, or where PostgreSQL is not installed. */
@@ -280,6 +283,7 @@ export function reportMarkdown(results: BenchResults): string {
     '',
     ...passesTable(results),
     ...latencyMarkdown(results.latency),
+    ...heapMarkdown(results.heap),
     '## Cost as work grows',
     '',
     `The same gRPC runs (no paced run) on a server with an empty log and on one whose log holds ${results.growth.seeded.events.toLocaleString('en')} events ` +
@@ -341,7 +345,7 @@ export function reportMarkdown(results: BenchResults): string {
     '- **CPU.** From /proc: the servers\' utime+stime, the load generator\'s rusage (through bash `times`), and the machine\'s busy time less both and this orchestrator ("other load").',
     '- **Knobs.** `BENCH_SECONDS` (default 5), `BENCH_WARMUP_SECONDS` (2), `BENCH_PACED_SECONDS` (20: each open-loop run), `BENCH_EVENTS` (1000000), `BENCH_STARTUPS` (3), ' +
       '`BENCH_RUNS` (3: passes over the throughput paths, the ratio targets judged on the median; 1 for a quick run), `BENCH_REPEAT` (1: maximum-throughput runs per path, the best counts; 3 gives steadier numbers for before/after comparisons), `BENCH_PROFILE=0` skips profiling; ' +
-      '`BENCH_ONLY=<path ids>` measures only those paths (a partial report), `BENCH_ONLY=postgres` only the PostgreSQL section, whose results then replace that section of an existing results.json. ' +
+      '`BENCH_ONLY=<path ids>` measures only those paths (a partial report; add `heap`, with grpc-update and grpc-get, for the heap settings), `BENCH_ONLY=postgres` only the PostgreSQL section, whose results then replace that section of an existing results.json. ' +
       'The PostgreSQL section needs the PostgreSQL 15 binaries (initdb, pg_ctl; run as root, they run as the `postgres` user); a full run without them leaves the section out and says so.',
     '',
   );

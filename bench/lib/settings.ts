@@ -45,7 +45,8 @@ export const BENCH = {
   /**
    * For quick before/after checks while optimising: a comma list of path ids
    * (e.g. "grpc-update,grpc-get,inproc-rest-get") measures only those and
-   * skips growth and profiles. The report it writes is partial. "postgres"
+   * skips growth and profiles; "heap" (with grpc-update and grpc-get) adds
+   * the heap settings. The report it writes is partial. "postgres"
    * runs the PostgreSQL section (alone: its results replace that section of
    * an existing results.json, the rest of the report keeps its numbers).
    */
