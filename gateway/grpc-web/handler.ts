@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bodyRead } from '../body';
 import { type Encoding, acceptsGzip, compressFor, decompress, encodingParse } from '../compression';
-import { callForClient } from '../departure';
+import { ClientCall } from '../departure';
 import { Codes, GatewayError } from '../errors';
 import type { UnaryCall, UnaryCallResult } from '../unary-call';
 import { Base64Error, base64Decode } from './base64';
@@ -56,8 +56,9 @@ export async function grpcWebHandle(
     throw error;
   }
 
-  const { result, departed } = await callForClient(options.call, request, response, method, message, deadline);
-  if (!departed) respond(response, type, result, acceptsGzip(request.headers['grpc-accept-encoding']) ? options.compressMinBytes : undefined);
+  const call = new ClientCall(request, response, method, message, deadline);
+  const result = await options.call(call);
+  if (!call.finish()) respond(response, type, result, acceptsGzip(request.headers['grpc-accept-encoding']) ? options.compressMinBytes : undefined);
   return { protocol, code: result.code, annotations: result.annotations };
 }
 

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from '@bufbuild/protobuf';
 import { bodyRead } from '../body';
 import { acceptsGzip, compressFor, decompress, encodingParse } from '../compression';
-import { callForClient } from '../departure';
+import { ClientCall } from '../departure';
 import { Codes, GatewayError } from '../errors';
 import { codeToHttpStatus } from '../http-status';
 import { statusToJson } from '../status-json';
@@ -53,8 +53,9 @@ export async function restHandle(
   }
   const message = requestTranscode(route, bindings, query, body, options.registry);
 
-  const { result, departed } = await callForClient(options.call, request, response, route.grpcPath, message, deadline);
-  if (departed) return result;
+  const call = new ClientCall(request, response, route.grpcPath, message, deadline);
+  const result = await options.call(call);
+  if (call.finish()) return result;
 
   if (result.code === 0 && result.response) {
     const json = Buffer.from(responseTranscode(route, result.response, options.registry), 'utf8');
