@@ -95,7 +95,7 @@ export async function connectHandle(
 
   const headers = metadataHeaders(result);
   if (result.code === 0 && result.response) {
-    const payload = codec === 'json' ? Buffer.from(binaryToJson(method.output, result.response, options.registry)) : result.response;
+    const payload = codec === 'json' ? binaryToJson(method.output, result.response, options.registry) : result.response;
     const compressed = compressFor(acceptsGzip(request.headers['accept-encoding']), payload, options.compressMinBytes);
     if (compressed) headers['content-encoding'] = 'gzip';
     // Whether the answer is gzipped follows Accept-Encoding, so a cache must

@@ -19,6 +19,8 @@ export interface RestOptions {
   readonly compressMinBytes: number;
 }
 
+const EMPTY = new Uint8Array(0);
+
 /**
  * Content types a JSON body may come with. curl -d sends
  * application/x-www-form-urlencoded, and a browser's simple request
@@ -44,7 +46,7 @@ export async function restHandle(
   if (route.body !== '' && contentType !== undefined && !JSON_LIKE.test(contentType)) {
     throw new GatewayError(Codes.invalidArgument, `content type ${contentType} is not JSON`, 415);
   }
-  let body: Uint8Array = Buffer.alloc(0);
+  let body: Uint8Array = EMPTY;
   if (route.body === '') {
     request.resume();
   } else {
@@ -58,7 +60,7 @@ export async function restHandle(
   if (call.finish()) return result;
 
   if (result.code === 0 && result.response) {
-    const json = Buffer.from(responseTranscode(route, result.response, options.registry), 'utf8');
+    const json = responseTranscode(route, result.response, options.registry);
     const compressed = compressFor(acceptsGzip(request.headers['accept-encoding']), json, options.compressMinBytes);
     send(response, 200, compressed ?? json, compressed ? { 'content-encoding': 'gzip' } : {});
   } else {
