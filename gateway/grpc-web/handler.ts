@@ -96,6 +96,9 @@ export function statusFields(code: number, message: string, details?: Uint8Array
   return fields;
 }
 
+/** The trailer frame of an OK answer without trailers of its own (every in-process one): made once. */
+const OK_TRAILER = trailerSerialize(statusFields(0, ''));
+
 /** `compressMinBytes` is set when the client takes gzip. */
 function respond(response: ServerResponse, type: GrpcWebContentType, result: UnaryCallResult, compressMinBytes: number | undefined): void {
   const extra = result.metadata ?? {};
@@ -112,7 +115,7 @@ function respond(response: ServerResponse, type: GrpcWebContentType, result: Una
   }
   const compressed = compressFor(compressMinBytes !== undefined, result.response, compressMinBytes ?? 0);
   const data = compressed ? frameSerialize(FLAG_COMPRESSED, compressed) : frameSerialize(0, result.response);
-  const trailer = trailerSerialize({ ...result.trailers, ...statusFields(0, '') });
+  const trailer = result.trailers ? trailerSerialize({ ...result.trailers, ...statusFields(0, '') }) : OK_TRAILER;
   const body = type.text
     ? Buffer.from(data.toString('base64') + trailer.toString('base64'), 'latin1')
     : Buffer.concat([data, trailer]);
