@@ -61,16 +61,17 @@ export function jsonToBinary(input: DescMessage, json: JsonObject, registry: Reg
 /**
  * The JSON made from a response, by the very bytes object it was made from:
  * an in-process core that hands back the same encoded answer while nothing
- * changed (a cached Get) is answered without decoding and encoding again.
- * Bytes from an upstream are new each call and simply miss.
+ * changed (a cached Get) is answered without decoding, encoding or even
+ * copying it to UTF-8 again. Bytes from an upstream are new each call and
+ * simply miss.
  */
-const jsonOfBytes = new WeakMap<Uint8Array, { readonly output: DescMessage; readonly json: string }>();
+const jsonOfBytes = new WeakMap<Uint8Array, { readonly output: DescMessage; readonly json: Buffer }>();
 
-/** Binary message -> proto3 JSON text. */
-export function binaryToJson(output: DescMessage, bytes: Uint8Array, registry: Registry): string {
+/** Binary message -> proto3 JSON text, as UTF-8 bytes. */
+export function binaryToJson(output: DescMessage, bytes: Uint8Array, registry: Registry): Buffer {
   const cached = jsonOfBytes.get(bytes);
   if (cached?.output === output) return cached.json;
-  const json = toJsonString(output, fromBinary(output, bytes), { registry });
+  const json = Buffer.from(toJsonString(output, fromBinary(output, bytes), { registry }), 'utf8');
   jsonOfBytes.set(bytes, { output, json });
   return json;
 }

@@ -38,15 +38,22 @@ const NOT_METADATA = new Set([
 
 /** The headers a call forwards as gRPC metadata (authorization, custom headers, x-user-agent ...). */
 export function headersToMetadata(headers: IncomingHttpHeaders): Record<string, string> {
-  const named = new Set(
-    String(headers['connection'] ?? '')
-      .split(',')
-      .map((h) => h.trim().toLowerCase()),
-  );
+  const named = connectionNames(headers['connection']);
   const metadata: Record<string, string> = {};
-  for (const [key, value] of Object.entries(headers)) {
-    if (value === undefined || NOT_METADATA.has(key) || named.has(key) || key.startsWith(':') || key.startsWith('sec-')) continue;
+  for (const key in headers) {
+    const value = headers[key];
+    if (value === undefined || NOT_METADATA.has(key) || named?.has(key) || key.startsWith(':') || key.startsWith('sec-')) continue;
     metadata[key] = Array.isArray(value) ? value.join(', ') : value;
   }
   return metadata;
+}
+
+/** What most clients send (or nothing): it names no header but keep-alive, which is never metadata anyway. */
+const NAMES_NOTHING = /^\s*(keep-alive)?\s*$/i;
+
+/** The headers a Connection header names as hop-by-hop; undefined when it names none worth a Set per request. */
+function connectionNames(connection: string | string[] | undefined): ReadonlySet<string> | undefined {
+  const value = String(connection ?? '');
+  if (NAMES_NOTHING.test(value)) return undefined;
+  return new Set(value.split(',').map((h) => h.trim().toLowerCase()));
 }

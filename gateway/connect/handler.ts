@@ -3,7 +3,7 @@ import { type DescMethod, type JsonObject, type Registry } from '@bufbuild/proto
 import { MethodOptions_IdempotencyLevel } from '@bufbuild/protobuf/wkt';
 import { bodyRead } from '../body';
 import { acceptsGzip, compressFor, decompress, encodingParse } from '../compression';
-import { callForClient } from '../departure';
+import { ClientCall } from '../departure';
 import { Codes, GatewayError } from '../errors';
 import { codeToHttpStatus } from '../http-status';
 import { binaryToJson, jsonParse, jsonToBinary } from '../json-codec';
@@ -89,12 +89,13 @@ export async function connectHandle(
   const body = decompress(encodingParse(compression, 'accept-encoding'), sent, options.maxBodyBytes);
   const message = codec === 'proto' ? body : jsonToBinary(method.input, jsonObject(body, method), options.registry);
 
-  const { result, departed } = await callForClient(options.call, request, response, path, message, deadline);
-  if (departed) return result;
+  const call = new ClientCall(request, response, path, message, deadline);
+  const result = await options.call(call);
+  if (call.finish()) return result;
 
   const headers = metadataHeaders(result);
   if (result.code === 0 && result.response) {
-    const payload = codec === 'json' ? Buffer.from(binaryToJson(method.output, result.response, options.registry)) : result.response;
+    const payload = codec === 'json' ? binaryToJson(method.output, result.response, options.registry) : result.response;
     const compressed = compressFor(acceptsGzip(request.headers['accept-encoding']), payload, options.compressMinBytes);
     if (compressed) headers['content-encoding'] = 'gzip';
     // Whether the answer is gzipped follows Accept-Encoding, so a cache must

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bodyRead } from '../body';
 import { type Encoding, acceptsGzip, compressFor, decompress, encodingParse } from '../compression';
-import { callForClient } from '../departure';
+import { ClientCall } from '../departure';
 import { Codes, GatewayError } from '../errors';
 import type { UnaryCall, UnaryCallResult } from '../unary-call';
 import { Base64Error, base64Decode } from './base64';
@@ -56,8 +56,9 @@ export async function grpcWebHandle(
     throw error;
   }
 
-  const { result, departed } = await callForClient(options.call, request, response, method, message, deadline);
-  if (!departed) respond(response, type, result, acceptsGzip(request.headers['grpc-accept-encoding']) ? options.compressMinBytes : undefined);
+  const call = new ClientCall(request, response, method, message, deadline);
+  const result = await options.call(call);
+  if (!call.finish()) respond(response, type, result, acceptsGzip(request.headers['grpc-accept-encoding']) ? options.compressMinBytes : undefined);
   return { protocol, code: result.code, annotations: result.annotations };
 }
 
@@ -95,6 +96,9 @@ export function statusFields(code: number, message: string, details?: Uint8Array
   return fields;
 }
 
+/** The trailer frame of an OK answer without trailers of its own (every in-process one): made once. */
+const OK_TRAILER = trailerSerialize(statusFields(0, ''));
+
 /** `compressMinBytes` is set when the client takes gzip. */
 function respond(response: ServerResponse, type: GrpcWebContentType, result: UnaryCallResult, compressMinBytes: number | undefined): void {
   const extra = result.metadata ?? {};
@@ -111,7 +115,7 @@ function respond(response: ServerResponse, type: GrpcWebContentType, result: Una
   }
   const compressed = compressFor(compressMinBytes !== undefined, result.response, compressMinBytes ?? 0);
   const data = compressed ? frameSerialize(FLAG_COMPRESSED, compressed) : frameSerialize(0, result.response);
-  const trailer = trailerSerialize({ ...result.trailers, ...statusFields(0, '') });
+  const trailer = result.trailers ? trailerSerialize({ ...result.trailers, ...statusFields(0, '') }) : OK_TRAILER;
   const body = type.text
     ? Buffer.from(data.toString('base64') + trailer.toString('base64'), 'latin1')
     : Buffer.concat([data, trailer]);

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from '@bufbuild/protobuf';
 import { bodyRead } from '../body';
 import { acceptsGzip, compressFor, decompress, encodingParse } from '../compression';
-import { callForClient } from '../departure';
+import { ClientCall } from '../departure';
 import { Codes, GatewayError } from '../errors';
 import { codeToHttpStatus } from '../http-status';
 import { statusToJson } from '../status-json';
@@ -18,6 +18,8 @@ export interface RestOptions {
   /** Answers at least this large are gzipped for a client whose Accept-Encoding takes gzip. */
   readonly compressMinBytes: number;
 }
+
+const EMPTY = new Uint8Array(0);
 
 /**
  * Content types a JSON body may come with. curl -d sends
@@ -44,7 +46,7 @@ export async function restHandle(
   if (route.body !== '' && contentType !== undefined && !JSON_LIKE.test(contentType)) {
     throw new GatewayError(Codes.invalidArgument, `content type ${contentType} is not JSON`, 415);
   }
-  let body: Uint8Array = Buffer.alloc(0);
+  let body: Uint8Array = EMPTY;
   if (route.body === '') {
     request.resume();
   } else {
@@ -53,11 +55,12 @@ export async function restHandle(
   }
   const message = requestTranscode(route, bindings, query, body, options.registry);
 
-  const { result, departed } = await callForClient(options.call, request, response, route.grpcPath, message, deadline);
-  if (departed) return result;
+  const call = new ClientCall(request, response, route.grpcPath, message, deadline);
+  const result = await options.call(call);
+  if (call.finish()) return result;
 
   if (result.code === 0 && result.response) {
-    const json = Buffer.from(responseTranscode(route, result.response, options.registry), 'utf8');
+    const json = responseTranscode(route, result.response, options.registry);
     const compressed = compressFor(acceptsGzip(request.headers['accept-encoding']), json, options.compressMinBytes);
     send(response, 200, compressed ?? json, compressed ? { 'content-encoding': 'gzip' } : {});
   } else {

@@ -3,6 +3,8 @@ import { Codes, GatewayError } from '../errors';
 import { binaryToJson, fieldNamed, jsonParse, jsonToBinary } from '../json-codec';
 import type { Route } from './routes';
 
+const EMPTY = new Uint8Array(0);
+
 /**
  * HTTP/JSON -> request message, per google.api.http: the body (all of it for
  * body "*", one field for body "<field>"), then query parameters for what
@@ -38,16 +40,17 @@ export function requestTranscode(
   }
   for (const [key, value] of Object.entries(bindings)) bind(json, input, key.split('.'), value);
 
-  return jsonToBinary(input, json, registry);
+  // Nothing bound (a plain GET): the empty message, which encodes as no bytes.
+  return hasFields(json) ? jsonToBinary(input, json, registry) : EMPTY;
 }
 
-/** Response message -> JSON, the whole message or its response_body field. */
-export function responseTranscode(route: Route, bytes: Uint8Array, registry: Registry): string {
+/** Response message -> JSON (UTF-8), the whole message or its response_body field. */
+export function responseTranscode(route: Route, bytes: Uint8Array, registry: Registry): Buffer {
   const output = route.method.output;
   if (route.responseBody === '') return binaryToJson(output, bytes, registry);
   const field = output.fields.find((f) => f.name === route.responseBody);
   const whole = JSON.parse(toJsonString(output, fromBinary(output, bytes), { registry, useProtoFieldName: true })) as JsonObject;
-  return JSON.stringify(field ? (whole[field.name] ?? null) : null);
+  return Buffer.from(JSON.stringify(field ? (whole[field.name] ?? null) : null), 'utf8');
 }
 
 /**
@@ -80,6 +83,11 @@ function bind(json: JsonObject, message: DescMessage, path: string[], value: str
       target[field.name] = typed;
     }
   }
+}
+
+function hasFields(json: JsonObject): boolean {
+  for (const key in json) if (Object.hasOwn(json, key)) return true;
+  return false;
 }
 
 function boolOf(value: string, field: string): boolean {

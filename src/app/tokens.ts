@@ -20,7 +20,7 @@ const hashOf = (secret: string): Buffer => createHash('sha256').update(secret).d
 const CACHE_LIMIT = 1024;
 
 /**
- * Valid tokens are remembered (by secret) only while a reading of the
+ * Valid tokens are remembered (by the header value carrying them) only while a reading of the
  * repository's version, started at most this long ago, says no token
  * changed since; a revocation therefore takes effect everywhere within
  * this bound (plus one reading's round trip), on every replica.
@@ -29,7 +29,7 @@ const TRUST_MS = 750;
 
 /** Personal access tokens: issuing, listing, revoking, and checking them on each call. */
 export class Tokens {
-  /** Valid tokens seen, by secret: a call then needs neither SHA-256 nor a query. */
+  /** Valid tokens seen, by the authorization value that carried them: a call then needs neither SHA-256 nor a query. */
   private readonly known = new Map<string, TokenRecord>();
   private knownAt: number | string | undefined;
   /** When the version reading that confirmed `known` started (performance.now()). */
@@ -89,24 +89,24 @@ export class Tokens {
    */
   authenticate(authorization: string | undefined): Principal | Promise<Principal> {
     if (authorization === undefined || authorization === '') throw missingToken();
-    const match = BEARER.exec(authorization);
-    if (!match) throw invalidToken();
-    const secret = match[1]!;
     const now = performance.now();
     if (now - this.askedAt >= this.store.recheckMs && !this.asking) this.askVersion(now);
     if (now - this.confirmedAt > TRUST_MS) this.known.clear();
-    const record = this.known.get(secret);
+    // Remembered by the whole header value: a known token is not even parsed.
+    const record = this.known.get(authorization);
     if (record) return this.principal(record);
-    const found = this.store.findByHash(hashOf(secret));
+    const match = BEARER.exec(authorization);
+    if (!match) throw invalidToken();
+    const found = this.store.findByHash(hashOf(match[1]!));
     if (found instanceof Promise) {
       return found.then(
-        (r) => this.remember(secret, r, now),
+        (r) => this.remember(authorization, r, now),
         (error: unknown) => {
           throw this.options.failure ? this.options.failure(error) : error;
         },
       );
     }
-    return this.remember(secret, found, now);
+    return this.remember(authorization, found, now);
   }
 
   private askVersion(now: number): void {
@@ -130,10 +130,10 @@ export class Tokens {
   }
 
   /** Remembers a valid token, unless a version reading began after its lookup did (it may predate a revocation). */
-  private remember(secret: string, record: TokenRecord | undefined, asked: number): Principal {
+  private remember(authorization: string, record: TokenRecord | undefined, asked: number): Principal {
     if (record && record.revokedAt === null && asked >= this.confirmedAt) {
       if (this.known.size >= CACHE_LIMIT) this.known.clear();
-      this.known.set(secret, record);
+      this.known.set(authorization, record);
     }
     return this.principal(record);
   }

@@ -19,7 +19,9 @@ export function adminServiceMethods(settings: OidcSettingsService): MethodImpl[]
   let encoded = new Uint8Array();
   const encode = (current: OidcSettings): Uint8Array => {
     if (current !== encodedFrom) {
-      encoded = toBinary(GetOIDCSettingsResponseSchema, create(GetOIDCSettingsResponseSchema, { settings: settingsToProto(current) }));
+      const bytes = toBinary(GetOIDCSettingsResponseSchema, create(GetOIDCSettingsResponseSchema, { settings: settingsToProto(current) }));
+      // As a Buffer, which grpc-js sends without a wrapper made per call.
+      encoded = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       encodedFrom = current;
     }
     return encoded;

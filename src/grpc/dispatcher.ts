@@ -58,6 +58,21 @@ export interface DispatcherOptions {
   readonly annotations?: Readonly<Record<string, string>>;
 }
 
+interface Entry {
+  readonly impl: MethodImpl;
+  readonly permission: string;
+}
+
+/** A request message, or INVALID_ARGUMENT naming its type. */
+function decode(method: DescMethodUnary, bytes: Uint8Array): unknown {
+  try {
+    return fromBinary(method.input, bytes);
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new AppError(Code.InvalidArgument, 'RPC-d3c0de', `cannot decode ${method.input.typeName}: ${reason}`);
+  }
+}
+
 export interface Dispatcher extends UnaryHandler {
   /** The gRPC paths it serves. */
   readonly paths: readonly string[];
@@ -69,7 +84,7 @@ export interface Dispatcher extends UnaryHandler {
  * encode; and turn whatever went wrong into a status.
  */
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
-  const table = new Map(
+  const table = new Map<string, Entry>(
     options.methods.map((impl) => [methodPath(impl.method), { impl, permission: requiredPermission(impl.method) }]),
   );
 
@@ -85,30 +100,38 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
     return annotations;
   };
-  const dispatch = async (request: UnaryRequest): Promise<UnaryResult> => {
-    let annotations = base;
+  const failed = (thrown: unknown, request: UnaryRequest, annotations: Readonly<Record<string, string>>): UnaryResult => {
+    const error = AppError.from(thrown);
+    options.onError?.(error, request);
+    return { ...errorToResult(error), annotations };
+  };
+  const encode = (entry: Entry, output: Answer<DescMessage>, annotations: Readonly<Record<string, string>>): UnaryResult => {
+    const response = output instanceof Uint8Array ? output : toBinary(entry.impl.method.output, output);
+    return { code: Code.OK, message: '', response, annotations };
+  };
+  const run = (entry: Entry, principal: Principal, request: UnaryRequest): Promise<UnaryResult> => {
+    const annotations = annotationsFor(principal.tokenId);
+    try {
+      authorize(principal, entry.permission);
+      const output = entry.impl.handle(decode(entry.impl.method, request.message), principal) as Answer<DescMessage> | Promise<Answer<DescMessage>>;
+      if (!(output instanceof Promise)) return Promise.resolve(encode(entry, output, annotations));
+      return output.then((answer) => encode(entry, answer, annotations)).catch((thrown: unknown) => failed(thrown, request, annotations));
+    } catch (thrown) {
+      return Promise.resolve(failed(thrown, request, annotations));
+    }
+  };
+  // Not an async function: what is known at once (a remembered token, a
+  // Get answered from memory) is answered without an await, whose suspended
+  // frame and promises were most of what a call allocated here.
+  const dispatch = (request: UnaryRequest): Promise<UnaryResult> => {
     try {
       const entry = table.get(request.method);
       if (!entry) throw new AppError(Code.Unimplemented, 'RPC-n0t1mp', `unknown method ${request.method}`);
-      let principal = options.authenticate(request.metadata['authorization']);
-      if (principal instanceof Promise) principal = await principal;
-      annotations = annotationsFor(principal.tokenId);
-      authorize(principal, entry.permission);
-      const { method } = entry.impl;
-      let input;
-      try {
-        input = fromBinary(method.input, request.message);
-      } catch (cause) {
-        const reason = cause instanceof Error ? cause.message : String(cause);
-        throw new AppError(Code.InvalidArgument, 'RPC-d3c0de', `cannot decode ${method.input.typeName}: ${reason}`);
-      }
-      const output = (await entry.impl.handle(input, principal)) as Answer<DescMessage>;
-      const response = output instanceof Uint8Array ? output : toBinary(method.output, output);
-      return { code: Code.OK, message: '', response, annotations };
+      const principal = options.authenticate(request.metadata['authorization']);
+      if (!(principal instanceof Promise)) return run(entry, principal, request);
+      return principal.then((known) => run(entry, known, request), (thrown: unknown) => failed(thrown, request, base));
     } catch (thrown) {
-      const error = AppError.from(thrown);
-      options.onError?.(error, request);
-      return { ...errorToResult(error), annotations };
+      return Promise.resolve(failed(thrown, request, base));
     }
   };
   return Object.assign(dispatch, { paths: [...table.keys()] });

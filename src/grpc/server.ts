@@ -158,7 +158,9 @@ function bridge(handler: UnaryHandler, path: string, onCall: GrpcServerOptions['
       (result) => {
         onCall?.({ method: path, protocol: 'grpc', code: result.code, durationMs: performance.now() - started, annotations: result.annotations });
         if (result.code === 0) {
-          callback(null, Buffer.from(result.response!.buffer, result.response!.byteOffset, result.response!.byteLength));
+          const response = result.response!;
+          // A Buffer already (the kept Get answer) is sent as it is, not wrapped again.
+          callback(null, Buffer.isBuffer(response) ? response : Buffer.from(response.buffer, response.byteOffset, response.byteLength));
           return;
         }
         const trailers = new grpc.Metadata();
@@ -173,9 +175,11 @@ function bridge(handler: UnaryHandler, path: string, onCall: GrpcServerOptions['
 
 /** Text metadata as a record; binary (-bin) values base64, as they travel in HTTP/2. */
 export function metadataToRecord(metadata: grpc.Metadata): Record<string, string> {
-  const record: Record<string, string> = {};
-  for (const [key, value] of Object.entries(metadata.getMap())) {
-    record[key] = typeof value === 'string' ? value : value.toString('base64');
+  // getMap() makes a new object per call: it becomes the record, not a copy of it.
+  const record = metadata.getMap();
+  for (const key in record) {
+    const value = record[key]!;
+    if (typeof value !== 'string') record[key] = value.toString('base64');
   }
-  return record;
+  return record as Record<string, string>;
 }

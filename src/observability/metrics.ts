@@ -7,6 +7,11 @@ const CODE_NAMES = [
   'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
 ];
 
+interface CallChildren {
+  readonly calls: Counter.Internal;
+  readonly latency: Histogram.Internal<'method' | 'protocol'>;
+}
+
 export const codeName = (code: number): string => CODE_NAMES[code] ?? String(code);
 
 /**
@@ -22,7 +27,7 @@ export class Metrics {
   private readonly batchSize: Histogram;
   private readonly events: Counter;
   private readonly conflicts: Counter;
-  private readonly callChildren = new Map<string, { calls: Counter.Internal; latency: Histogram.Internal<'method' | 'protocol'> }>();
+  private readonly callChildren = new Map<string, Map<string, CallChildren[]>>();
 
   constructor(prefix = 'oidc_settings_') {
     collectDefaultMetrics({ register: this.registry });
@@ -64,14 +69,20 @@ export class Metrics {
   }
 
   callFinished(method: string, protocol: string, code: number, seconds: number): void {
-    // The labelled children, looked up once per label set: finding them from
-    // a labels object hashes it (sorted keys, a string) on every call.
-    const key = `${method} ${protocol} ${code}`;
-    let children = this.callChildren.get(key);
-    if (!children) {
+    // The labelled children, looked up once per label set (finding them from
+    // a labels object hashes it, sorted keys into a string), and without a
+    // key string built per call.
+    let byProtocol = this.callChildren.get(method);
+    if (!byProtocol) {
       if (this.callChildren.size >= 1024) this.callChildren.clear();
+      this.callChildren.set(method, (byProtocol = new Map<string, CallChildren[]>()));
+    }
+    let byCode = byProtocol.get(protocol);
+    if (!byCode) byProtocol.set(protocol, (byCode = []));
+    let children = byCode[code];
+    if (!children) {
       children = { calls: this.calls.labels(method, protocol, codeName(code)), latency: this.latency.labels(method, protocol) };
-      this.callChildren.set(key, children);
+      byCode[code] = children;
     }
     children.calls.inc();
     children.latency.observe(seconds);

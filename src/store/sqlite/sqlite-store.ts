@@ -35,6 +35,7 @@ export class SqliteStore implements Store {
   private readonly projection: SettingsProjection;
   private readonly instances: InstanceStore;
   private readonly probeRow: WriteProbe;
+  private readonly commitTransaction: (commit: Commit) => void;
   private readonly dataVersion: Statement<[], number>;
   private readonly tokenStore: TokenStore;
 
@@ -48,6 +49,16 @@ export class SqliteStore implements Store {
     this.projection = new SettingsProjection(db);
     this.instances = new InstanceStore(db);
     this.probeRow = new WriteProbe(db);
+    // Made once: db.transaction() builds its wrapper and four variants of it
+    // on every call, which allocated more per commit than the writes did.
+    this.commitTransaction = db.transaction((commit: Commit) => {
+      if (this.events.lastSequence(commit.instanceId) !== commit.expectedSequence) {
+        throw new StaleStateError(commit.instanceId);
+      }
+      for (const event of commit.events) this.events.append(event);
+      if (commit.settings) this.projection.put(commit.instanceId, commit.settings);
+      if (commit.probeAt !== undefined) this.probeRow.write(commit.probeAt);
+    });
     const tokenStore = (this.tokenStore = new TokenStore(db));
     // data_version changes whenever another connection (the token CLI)
     // commits; reading it costs a read transaction (~8 µs), so it is read
@@ -98,14 +109,7 @@ export class SqliteStore implements Store {
   }
 
   commit(commit: Commit): void {
-    this.db.transaction(() => {
-      if (this.events.lastSequence(commit.instanceId) !== commit.expectedSequence) {
-        throw new StaleStateError(commit.instanceId);
-      }
-      for (const event of commit.events) this.events.append(event);
-      if (commit.settings) this.projection.put(commit.instanceId, commit.settings);
-      if (commit.probeAt !== undefined) this.probeRow.write(commit.probeAt);
-    })();
+    this.commitTransaction(commit);
   }
 
   readEvents(instanceId: string, afterSequence = 0n, limit = 1000): StoredEvent[] {
