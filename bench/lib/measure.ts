@@ -373,8 +373,12 @@ export async function measurePath(spec: PathSpec, ctx: MeasureContext): Promise<
     const cpu = new CpuWindow(spec.serves, spec.cpuOf);
     const paced = await pacedRun(spec.load, targetRps, ctx);
     const pacedCpu = cpu.stop(paced.cpuSeconds);
-    problems.push(...verifyPaced(paced, await appendedSince(sequence)).map((p) => `paced: ${p}`));
+    const pacedProblems = verifyPaced(paced, await appendedSince(sequence));
     halfCounters = await grown();
+    // What the servers say the failed calls were (their /metrics, when the path reads them).
+    const failed = Object.entries(halfCounters).filter(([name, n]) => name.startsWith('failed ') && n > 0);
+    const how = failed.length > 0 ? ` (the servers answered ${failed.map(([name, n]) => `${n} ${name.slice('failed '.length)}`).join(', ')})` : '';
+    problems.push(...pacedProblems.map((p) => `paced: ${p}${how}`));
     half = { ...pacedSummary(paced, pacedCpu), targetRps };
     ctx.log(`    at ${targetRps.toFixed(0)} req/s (half): ${paced.rps.toFixed(0)} req/s, p99 ${paced.p99Ms.toFixed(2)} ms`);
   }

@@ -24,18 +24,33 @@ function unlabelled(text: string): Map<string, number> {
   return values;
 }
 
-/** The counters, summed over the servers whose HTTP ports are given. */
-export async function storeCounters(httpPorts: readonly number[]): Promise<Record<StoreCounter, number>> {
-  const sums: Record<StoreCounter, number> = { commits: 0, commitSeconds: 0, writes: 0, events: 0, conflicts: 0 };
+/**
+ * Calls answered with each status other than OK, as `failed <code>`: the
+ * load generator sees only that a gRPC call failed, the server says how.
+ */
+function failedCalls(text: string, into: Record<string, number>): void {
+  for (const line of text.split('\n')) {
+    const match = /^oidc_settings_calls_total\{([^}]*)\} (\S+)$/.exec(line);
+    const code = match ? /code="([^"]*)"/.exec(match[1]!)?.[1] : undefined;
+    if (code === undefined || code === 'OK' || code === '0') continue;
+    into[`failed ${code}`] = (into[`failed ${code}`] ?? 0) + Number(match![2]);
+  }
+}
+
+/** The counters (and the failed calls by status), summed over the servers whose HTTP ports are given. */
+export async function storeCounters(httpPorts: readonly number[]): Promise<Record<StoreCounter, number> & Record<string, number>> {
+  const sums: Record<StoreCounter, number> & Record<string, number> = { commits: 0, commitSeconds: 0, writes: 0, events: 0, conflicts: 0 };
   for (const port of httpPorts) {
     const response = await fetch(`http://127.0.0.1:${port}/metrics`);
     if (response.status !== 200) throw new Error(`GET /metrics on port ${port}: HTTP ${response.status}`);
-    const values = unlabelled(await response.text());
+    const text = await response.text();
+    const values = unlabelled(text);
     for (const [key, name] of Object.entries(COUNTERS) as Array<[StoreCounter, string]>) {
       const value = values.get(name);
       if (value === undefined) throw new Error(`GET /metrics on port ${port} has no ${name}`);
       sums[key] += value;
     }
+    failedCalls(text, sums);
   }
   return sums;
 }
