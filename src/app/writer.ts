@@ -25,6 +25,9 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: AppError };
 /** Decisions taken again at most this often when other writers keep appending first. */
 const MAX_ATTEMPTS = 20;
 
+/** What a write answers when other writers appended first every time: ABORTED, gRPC's code for a lost race, which a client may retry. */
+export const CONTENDED_ID = 'WRITE-c0nf1c';
+
 /**
  * The one writer of an instance's settings in this process, with group
  * commit: writes submitted in the same turn of the event loop share one
@@ -165,11 +168,17 @@ export class Writer {
       return undefined;
     }
     const retry = (error: unknown): Promise<void> | undefined => {
-      if (!(error instanceof StaleStateError) || attempt >= MAX_ATTEMPTS) {
+      if (!(error instanceof StaleStateError)) {
         this.rejectAll(batch, error);
         return undefined;
       }
       this.options.onConflict?.();
+      if (attempt >= MAX_ATTEMPTS) {
+        // Not a fault of the store (so not failure()), nor of this service: the race was lost, nothing was written.
+        const lost = new AppError(Code.Aborted, CONTENDED_ID, `the settings kept changing on another replica; nothing was written after ${attempt} attempts, try again`, [], { cause: error });
+        for (const job of batch) job.reject(lost);
+        return undefined;
+      }
       const reload = async () => {
         try {
           const latest = await this.store.load(this.instanceId);

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type Decision, Writer } from '../../src/app/writer';
+import { CONTENDED_ID, type Decision, Writer } from '../../src/app/writer';
 import { AppError } from '../../src/domain/app-error';
 import { Code } from '../../src/domain/code';
-import type { SettingsState, Store } from '../../src/store/port';
+import { type SettingsState, type Store, StaleStateError } from '../../src/store/port';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 
 const INSTANCE = 'i1';
@@ -116,6 +116,35 @@ describe('Writer', () => {
     expect(commits).toBe(2);
     expect(logged()).toEqual([1, 2, 3]);
     expect(mine.state.sequence).toBe(3n);
+  });
+
+  it('answers ABORTED (not INTERNAL) and writes nothing when other writers appended first every time, and keeps writing after', async () => {
+    let refusals = 0;
+    let loads = 0;
+    const losing: Store = Object.create(store) as Store;
+    losing.commit = () => {
+      refusals++;
+      throw new StaleStateError(INSTANCE);
+    };
+    losing.load = (id) => {
+      loads++;
+      return store.load(id);
+    };
+    const failures: unknown[] = [];
+    const writer = new Writer(losing, INSTANCE, initial, { failure: (thrown) => (failures.push(thrown), new AppError(Code.Unavailable, 'TEST', 'store')) });
+    const outcomes = await Promise.allSettled([writer.submit(append(1)), writer.submit(append(2))]);
+    for (const outcome of outcomes) {
+      expect(outcome.status).toBe('rejected');
+      expect((outcome as PromiseRejectedResult).reason).toMatchObject({ code: Code.Aborted, id: CONTENDED_ID });
+    }
+    // Decided 20 times, reloading before each retry; the store's failure() was not asked (this is no store fault).
+    expect(refusals).toBe(20);
+    expect(loads).toBe(19);
+    expect(failures).toEqual([]);
+    expect(logged()).toEqual([]);
+    // The next write, once the race is won, goes through.
+    losing.commit = (c) => store.commit(c);
+    expect(await writer.submit(append(3))).toBe(1);
   });
 
   it('holds commits back while its gate is closed, and commits what queued meanwhile in one transaction', async () => {
