@@ -61,6 +61,10 @@ export const OPTIMISATIONS: readonly string[] = [
     '(3) **The standalone gateway\'s upstream client.** A node:http2 client making the gateway\'s call alone in its own process (no HTTP/1.1 side) measured p50 1.7 ms and p99 10-23 ms at 200-1,000 Gets a second against our server, where the bench\'s raw-frame client sees p50 0.8 ms and p99 3 ms: node:http2\'s client side costs ~100-250 µs of CPU and its garbage per call, and that is the standalone gateway\'s tail (20-40 ms p99 at 1,000/s). ' +
     'The open-loop runs also push the server\'s peak RSS to 191 MB (the targets table), against 130-141 MB in the closed-loop runs and in the heap settings\' gRPC runs: when a pause lets calls pile up, hundreds are in flight at once. ' +
     'The gRPC ceilings\' own p99 at half load (27-53 ms) shows how much of this the machine imposes on any Node server: by the 1.5× measure our gRPC Get meets it at both rates and Update misses by a little (1.70-1.77×); the HTTP/1.1 paths miss it by 3-25× except the in-process REST GET at 1,000/s (1.48×). ' +
-    'By the three-run medians gRPC Update is now 0.48× the ceiling (0.41× in session 4) and Get 0.74× (0.66×).',
+    'By the three-run medians gRPC Update is now 0.48× the ceiling (0.41× in session 4) and Get 0.74× (0.66×). ' +
+    '**The open-loop runs found a defect** the closed-loop ones never showed: two PostgreSQL replicas under a steady stream of Updates on both answered 245-2,432 of them INTERNAL. ' +
+    'A batch that another replica beat 20 times in a row gave up with the store\'s conflict error, which nothing mapped. It now answers ABORTED (WRITE-c0nf1c; gRPC\'s code for a lost race, retryable, nothing written), and the PostgreSQL section above still fails its check, on purpose, with ~5 % of those Updates ABORTED: ' +
+    'a retry needs two round trips (reload, commit) while the other replica commits every one, so under sustained writes on both one keeps losing. Random pauses before retries were tried and made it worse (20,202 ABORTED in the same run: the other replica never pauses). ' +
+    'What would end it is taking the decision under a row lock (SELECT … FOR UPDATE) instead of optimistically, or sending writes to one replica.',
   '',
 ];
