@@ -16,20 +16,10 @@ import { CpuWindow, RssWatch, waitForQuiet } from './lib/proc';
 import { BENCH, PATHS, START_FLAGS } from './lib/settings';
 
 /** One open-loop run, as the report needs it. */
-export interface LatencyRun {
-  readonly targetRps: number;
-  readonly rps: number;
-  readonly p50Ms: number;
-  readonly p90Ms: number;
-  readonly p99Ms: number;
-  readonly p999Ms: number;
-  readonly maxMs: number;
-  /** The generator's own lateness (p99), ms. */
-  readonly lagP99Ms: number;
-  readonly maxInFlight: number;
+export type LatencyRun = Pick<OpenLoopResult, 'targetRps' | 'rps' | 'p50Ms' | 'p90Ms' | 'p99Ms' | 'p999Ms' | 'maxMs' | 'lagP99Ms' | 'maxInFlight'> & {
   /** Cores used by everything but the bench's processes during the run. */
   readonly otherCores: number;
-}
+};
 
 export interface LatencyRow {
   readonly id: string;

@@ -210,16 +210,6 @@ export function verifyPaced(run: OpenLoopResult, appended: number | undefined): 
   return problems;
 }
 
-const pacedSummary = (run: OpenLoopResult, cpu: CpuUse): RunSummary => ({
-  requests: run.done,
-  seconds: run.seconds,
-  rps: run.rps,
-  p50Ms: run.p50Ms,
-  p99Ms: run.p99Ms,
-  maxMs: run.maxMs,
-  cpu,
-});
-
 /** Whatever the run can tell about the calls, and the log's growth, as problems. */
 function verify(
   run: AnyResult,
@@ -249,7 +239,7 @@ function verify(
   return problems;
 }
 
-const summary = (run: AnyResult, cpu: CpuUse): RunSummary => ({
+const summary = (run: AnyResult | OpenLoopResult, cpu: CpuUse): RunSummary => ({
   requests: run.done,
   seconds: run.seconds,
   rps: run.rps,
@@ -379,7 +369,7 @@ export async function measurePath(spec: PathSpec, ctx: MeasureContext): Promise<
     const failed = Object.entries(halfCounters).filter(([name, n]) => name.startsWith('failed ') && n > 0);
     const how = failed.length > 0 ? ` (the servers answered ${failed.map(([name, n]) => `${n} ${name.slice('failed '.length)}`).join(', ')})` : '';
     problems.push(...pacedProblems.map((p) => `paced: ${p}${how}`));
-    half = { ...pacedSummary(paced, pacedCpu), targetRps };
+    half = { ...summary(paced, pacedCpu), targetRps };
     ctx.log(`    at ${targetRps.toFixed(0)} req/s (half): ${paced.rps.toFixed(0)} req/s, p99 ${paced.p99Ms.toFixed(2)} ms`);
   }
   const peakRssMb = rss.stop();
