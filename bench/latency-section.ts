@@ -5,15 +5,14 @@
  * this section. Latency counts from each call's due time (bench/loadgen).
  * Peak RSS is read over the whole section.
  */
-import path from 'node:path';
-import { NodeChild, freePort } from './lib/children';
+import { freePort } from './lib/children';
 import { lastSequenceAt, settledSequenceAt } from './lib/events';
 import type { GrpcLoad, HttpLoad, HttpStyle, MeasureContext } from './lib/measure';
 import { pacedRun, verifyPaced } from './lib/measure';
 import type { OpenLoopResult } from './lib/open-loop';
-import { startServer, track } from './lib/our-server';
+import { startBenchServer, startGateway, startServer } from './lib/our-server';
 import { CpuWindow, RssWatch, waitForQuiet } from './lib/proc';
-import { BENCH, PATHS, START_FLAGS } from './lib/settings';
+import { BENCH, START_FLAGS } from './lib/settings';
 
 /** One open-loop run, as the report needs it. */
 export type LatencyRun = Pick<OpenLoopResult, 'targetRps' | 'rps' | 'p50Ms' | 'p90Ms' | 'p99Ms' | 'p999Ms' | 'maxMs' | 'lagP99Ms' | 'maxInFlight'> & {
@@ -76,21 +75,11 @@ export async function measureLatency(
 ): Promise<LatencyResults> {
   const log = ctx.log;
   const problems: string[] = [];
-  const bench = (name: string, script: string, port: number) =>
-    track(new NodeChild(name, path.join(PATHS.benchServers, script), { args: [String(port)] }));
-  const [ceilingGrpcPort, ceilingHttpPort, gatewayPort] = [await freePort(), await freePort(), await freePort()];
-  const ceilingGrpc = bench('ceiling-grpc', 'ceiling-grpc.js', ceilingGrpcPort);
-  const ceilingHttp = bench('ceiling-http', 'ceiling-http.js', ceilingHttpPort);
+  const [ceilingGrpcPort, ceilingHttpPort] = [await freePort(), await freePort()];
+  const ceilingGrpc = await startBenchServer('ceiling-grpc', 'ceiling-grpc.js', [String(ceilingGrpcPort)]);
+  const ceilingHttp = await startBenchServer('ceiling-http', 'ceiling-http.js', [String(ceilingHttpPort)]);
   const ours = await startServer('server', dataDir('latency-server'));
-  const gateway = track(
-    new NodeChild('gateway', PATHS.gatewayMain, {
-      args: ['--upstream', `127.0.0.1:${ours.grpcPort}`, '--http-host', '127.0.0.1', '--http-port', String(gatewayPort)],
-      env: { LOG_LEVEL: 'info', SHUTDOWN_DRAIN: '0s' },
-      nodeFlags: [...START_FLAGS],
-    }),
-  );
-  await Promise.all([ceilingGrpc.waitForMsg('ready'), ceilingHttp.waitForMsg('ready'), gateway.waitForMsg('serving gRPC-Web, Connect and REST')]);
-  for (const child of [ceilingGrpc, ceilingHttp, gateway]) child.stopReading();
+  const { child: gateway, port: gatewayPort } = await startGateway(ours.grpcPort);
 
   const grpc = (call: 'update' | 'get'): Omit<LatencyPath, 'id' | 'label'> => ({
     load: { kind: 'grpc', port: ours.grpcPort, call, token: ours.token },

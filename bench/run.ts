@@ -13,17 +13,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ValueBlocks } from './lib/bodies';
-import { NodeChild, freePort } from './lib/children';
+import { freePort } from './lib/children';
 import { fsyncProbe } from './lib/disk';
 import { type Seeded, quickCheckMs, seedEvents } from './lib/events';
 import { machineInfo } from './lib/machine';
 import { type MeasureContext, type PathResult, type PathSpec, measurePath } from './lib/measure';
 import { type BenchResults, type GrowthResults, type ProfileResult, reportMarkdown } from './lib/report';
-import { type OurServer, startServer, stopAll, track } from './lib/our-server';
+import { type OurServer, startBenchServer, startGateway, startServer, stopAll } from './lib/our-server';
 import { waitForQuiet } from './lib/proc';
 import { postgresAvailable } from './lib/postgres';
 import type { PostgresResults } from './lib/report-postgres';
-import { BENCH, LOAD, PATHS, SECTIONS, START_FLAGS } from './lib/settings';
+import { BENCH, LOAD, PATHS, SECTIONS } from './lib/settings';
 import { type StartupTiming, moduleLoadMs, timeStartup } from './lib/startup';
 import { buildShim, ensureTools } from './lib/tools';
 import { type HeapResults, measureHeapSettings } from './heap-section';
@@ -32,13 +32,6 @@ import { measurePostgres } from './postgres-section';
 import { summariseProfile } from './profile-summary';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
-
-async function startBenchServer(name: string, script: string, args: string[]): Promise<NodeChild> {
-  const child = track(new NodeChild(name, path.join(PATHS.benchServers, script), { args }));
-  await child.waitForMsg('ready');
-  child.stopReading();
-  return child;
-}
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -229,16 +222,7 @@ async function measurePaths(measure: (spec: PathSpec) => Promise<unknown>, dataD
   await gatewayPaths('inproc', 'gateway in process', ours.httpPort, oursPid);
 
   log('our gateway, standalone in front of the gRPC port');
-  const gatewayPort = await freePort();
-  const gateway = track(
-    new NodeChild('gateway', PATHS.gatewayMain, {
-      args: ['--upstream', `127.0.0.1:${ours.grpcPort}`, '--http-host', '127.0.0.1', '--http-port', String(gatewayPort)],
-      env: { LOG_LEVEL: 'info', SHUTDOWN_DRAIN: '0s' },
-      nodeFlags: [...START_FLAGS],
-    }),
-  );
-  await gateway.waitForMsg('serving gRPC-Web, Connect and REST');
-  gateway.stopReading();
+  const { child: gateway, port: gatewayPort } = await startGateway(ours.grpcPort);
   await gatewayPaths('standalone', 'gateway standalone', gatewayPort, { gateway: gateway.pid, ...oursPid });
   await gateway.stop();
 

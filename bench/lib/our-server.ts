@@ -71,3 +71,26 @@ export async function startServer(name: string, dataDir: string, options: Server
   const eventLog = options.databaseUrl ? { postgres: options.databaseUrl } : databaseFile;
   return { child, grpcPort, httpPort, token, databaseFile, eventLog, env, servingMs };
 }
+
+/** One of the bench's own programs (dist/bench/servers: a ceiling, the peer), once it logged "ready". */
+export async function startBenchServer(name: string, script: string, args: string[]): Promise<NodeChild> {
+  const child = track(new NodeChild(name, path.join(PATHS.benchServers, script), { args }));
+  await child.waitForMsg('ready');
+  child.stopReading();
+  return child;
+}
+
+/** The standalone gateway (dist/src/gateway-main.js, deployed flags) in front of a gRPC port on this machine, once it serves. */
+export async function startGateway(upstreamGrpcPort: number): Promise<{ readonly child: NodeChild; readonly port: number }> {
+  const port = await freePort();
+  const child = track(
+    new NodeChild('gateway', PATHS.gatewayMain, {
+      args: ['--upstream', `127.0.0.1:${upstreamGrpcPort}`, '--http-host', '127.0.0.1', '--http-port', String(port)],
+      env: { LOG_LEVEL: 'info', SHUTDOWN_DRAIN: '0s' },
+      nodeFlags: [...START_FLAGS],
+    }),
+  );
+  await child.waitForMsg('serving gRPC-Web, Connect and REST');
+  child.stopReading();
+  return { child, port };
+}
