@@ -27,11 +27,20 @@ export const HEAP_SETTINGS: readonly (readonly string[])[] = [
   [],
 ];
 
+/** One path's open-loop run under a heap setting. */
+export interface HeapPathRun {
+  readonly rate: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly p999Ms: number;
+  readonly maxMs: number;
+}
+
 export interface HeapRun {
   readonly flags: readonly string[];
   readonly deployed: boolean;
-  readonly update: { readonly rate: number; readonly p50Ms: number; readonly p99Ms: number; readonly p999Ms: number; readonly maxMs: number };
-  readonly get: { readonly rate: number; readonly p50Ms: number; readonly p99Ms: number; readonly p999Ms: number; readonly maxMs: number };
+  readonly update: HeapPathRun;
+  readonly get: HeapPathRun;
   readonly peakRssMb: number;
 }
 
@@ -52,7 +61,7 @@ export async function measureHeapSettings(ctx: MeasureContext, dataDir: (name: s
     // A later flag wins: these replace the deployed ones.
     const server = await startServer('server', dataDir(`heap-${i}`), { nodeFlags: flags.length === 0 ? ['--max-old-space-size=0', '--max-semi-space-size=0'] : flags });
     const rss = new RssWatch({ server: server.child.pid });
-    const measured = async (call: 'update' | 'get', rate: number) => {
+    const measured = async (call: 'update' | 'get', rate: number): Promise<HeapPathRun> => {
       await waitForQuiet((busy) => ctx.log(`    waiting for the machine to quieten (${busy.toFixed(2)} cores busy elsewhere)`));
       const before = call === 'update' ? await lastSequenceAt(server.databaseFile) : undefined;
       const run = await pacedRun({ kind: 'grpc', port: server.grpcPort, call, token: server.token }, rate, ctx);
