@@ -1,6 +1,6 @@
 import { AppError } from '../domain/app-error';
 import { Code } from '../domain/code';
-import { type SettingsState, type StoredEvent, type Store, StaleStateError } from '../store/port';
+import { type Commit, type SettingsState, type StoredEvent, type Store, StaleStateError } from '../store/port';
 
 /** What a write decided: the next state, its answer, the events that record it. */
 export interface Decision<T> {
@@ -22,6 +22,40 @@ interface Job {
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: AppError };
 
+/** A batch decided against `before`: the state it leaves, each write's outcome, what to write. */
+interface Decided {
+  readonly before: SettingsState;
+  readonly working: SettingsState;
+  readonly outcomes: readonly Outcome[];
+  readonly events: readonly StoredEvent[];
+  readonly probe: boolean;
+}
+
+/**
+ * Runs each write of the batch against the state the previous one left. A
+ * refusal (an AppError other than INTERNAL) is that write's outcome; anything
+ * else thrown is the whole batch's failure, and is thrown.
+ */
+function decide(batch: readonly Job[], before: SettingsState): Decided {
+  let working = before;
+  const outcomes: Outcome[] = [];
+  const events: StoredEvent[] = [];
+  let probe = false;
+  for (const job of batch) {
+    try {
+      const next = job.work(working);
+      working = next.state;
+      if (next.events) events.push(...next.events);
+      if (next.probe) probe = true;
+      outcomes.push({ ok: true, value: next.result });
+    } catch (error) {
+      if (!(error instanceof AppError) || error.code === Code.Internal) throw error;
+      outcomes.push({ ok: false, error });
+    }
+  }
+  return { before, working, outcomes, events, probe };
+}
+
 /** Decisions taken again at most this often when other writers keep appending first. */
 const MAX_ATTEMPTS = 20;
 
@@ -37,7 +71,8 @@ export const CONTENDED_ID = 'WRITE-c0nf1c';
  * Decisions are taken against the latest state this process knows; the
  * store checks at commit that it still is the latest (another replica may
  * have appended first). When it is not, nothing was written: the writer
- * reloads the state and decides the whole batch again.
+ * decides the whole batch again, under the store's write lock when it has
+ * one (PostgreSQL), else against the reloaded state, up to 20 times.
  *
  * A write that refuses (throws an AppError other than INTERNAL) fails alone.
  * Anything else thrown fails every write of its batch, and nothing of the
@@ -131,37 +166,16 @@ export class Writer {
    * finished at once (SQLite), else a promise that never rejects.
    */
   private run(batch: readonly Job[], before: SettingsState, attempt: number): Promise<void> | undefined {
-    let working = before;
-    const outcomes: Outcome[] = [];
-    const events: StoredEvent[] = [];
-    let probe = false;
     const started = performance.now();
+    let decided: Decided;
     try {
-      for (const job of batch) {
-        try {
-          const next = job.work(working);
-          working = next.state;
-          if (next.events) events.push(...next.events);
-          if (next.probe) probe = true;
-          outcomes.push({ ok: true, value: next.result });
-        } catch (error) {
-          if (!(error instanceof AppError) || error.code === Code.Internal) throw error;
-          outcomes.push({ ok: false, error });
-        }
-      }
+      decided = decide(batch, before);
     } catch (error) {
       this.rejectAll(batch, error);
       return undefined;
     }
-    const finish = () => {
-      if (working.sequence >= this.committed.sequence) this.committed = working;
-      this.options.onCommit?.({ durationMs: performance.now() - started, writes: batch.length, before, after: working });
-      batch.forEach((job, i) => {
-        const outcome = outcomes[i]!;
-        if (outcome.ok) job.resolve(outcome.value);
-        else job.reject(outcome.error);
-      });
-    };
+    const { events, probe } = decided;
+    const finish = () => this.finish(batch, decided, started);
     // Nothing to write, and nobody else writes: the decision stands as it is.
     if (events.length === 0 && !probe && !this.store.shared) {
       finish();
@@ -173,6 +187,8 @@ export class Writer {
         return undefined;
       }
       this.options.onConflict?.();
+      // Decided again under the store's write lock: that decision cannot lose, however busy the other writers are.
+      if (this.store.commitLocked) return this.runLocked(batch);
       if (attempt >= MAX_ATTEMPTS) {
         // Not a fault of the store (so not failure()), nor of this service: the race was lost, nothing was written.
         const lost = new AppError(Code.Aborted, CONTENDED_ID, `the settings kept changing on another replica; nothing was written after ${attempt} attempts, try again`, [], { cause: error });
@@ -192,13 +208,7 @@ export class Writer {
     };
     let pending: void | Promise<void>;
     try {
-      pending = this.store.commit({
-        instanceId: this.instanceId,
-        expectedSequence: before.sequence,
-        events,
-        settings: working.settings !== before.settings ? working.settings : undefined,
-        probeAt: probe ? Date.now() : undefined,
-      });
+      pending = this.store.commit(this.commitOf(decided));
     } catch (error) {
       return retry(error);
     }
@@ -207,6 +217,44 @@ export class Writer {
       return undefined;
     }
     return pending.then(finish, retry);
+  }
+
+  /** Decides and commits the batch in one locked transaction of the store; never rejects. */
+  private async runLocked(batch: readonly Job[]): Promise<void> {
+    const started = performance.now();
+    let decided: Decided | undefined;
+    try {
+      await this.store.commitLocked!(this.instanceId, (latest) => {
+        decided = decide(batch, latest);
+        const { events, probe } = decided;
+        return events.length > 0 || probe ? this.commitOf(decided) : undefined;
+      });
+    } catch (error) {
+      this.rejectAll(batch, error);
+      return;
+    }
+    this.finish(batch, decided!, started);
+  }
+
+  private commitOf({ before, working, events, probe }: Decided): Commit {
+    return {
+      instanceId: this.instanceId,
+      expectedSequence: before.sequence,
+      events,
+      settings: working.settings !== before.settings ? working.settings : undefined,
+      probeAt: probe ? Date.now() : undefined,
+    };
+  }
+
+  /** The batch committed: the state moves on, and each write gets its answer. */
+  private finish(batch: readonly Job[], { before, working, outcomes }: Decided, started: number): void {
+    if (working.sequence >= this.committed.sequence) this.committed = working;
+    this.options.onCommit?.({ durationMs: performance.now() - started, writes: batch.length, before, after: working });
+    batch.forEach((job, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) job.resolve(outcome.value);
+      else job.reject(outcome.error);
+    });
   }
 
   private rejectAll(batch: readonly Job[], thrown: unknown): void {

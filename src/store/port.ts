@@ -121,6 +121,16 @@ export interface Store {
   load(instanceId: string): SettingsState | Promise<SettingsState>;
   /** One transaction; throws StaleStateError when expectedSequence is no longer the latest. */
   commit(commit: Commit): void | Promise<void>;
+  /**
+   * Shared stores: one transaction that holds the instance's write lock,
+   * reads the latest state, asks `decide` what to write against it, and
+   * writes that (nothing when it answers undefined). Every commit takes the
+   * same lock, so no other writer can append between the read and the
+   * write: a decision taken here cannot lose the race. The writer falls
+   * back to it after losing once, so a replica that keeps losing to
+   * another's steady writes is not starved. A throw of `decide` rolls back.
+   */
+  commitLocked?(instanceId: string, decide: (latest: SettingsState) => Commit | undefined): Promise<void>;
   /** Events after `afterSequence`, oldest first. */
   readEvents(instanceId: string, afterSequence?: bigint, limit?: number): StoredEvent[] | Promise<StoredEvent[]>;
   /** When `error` is the store being unusable (a full disk, a database that is down), what to tell the client. */

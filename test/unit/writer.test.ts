@@ -147,6 +147,38 @@ describe('Writer', () => {
     expect(await writer.submit(append(3))).toBe(1);
   });
 
+  it('decides again under the store\'s write lock after losing once, where the lost race cannot repeat', async () => {
+    let refusals = 0;
+    const locked: bigint[] = [];
+    let conflicts = 0;
+    const other = new Writer(store, INSTANCE, initial);
+    const racing: Store = Object.create(store) as Store;
+    // Every optimistic commit loses (another writer appends first, then its commit is refused) ...
+    racing.commit = async (c) => {
+      refusals++;
+      await other.submit(append(100 + refusals));
+      throw new StaleStateError(c.instanceId);
+    };
+    // ... and the locked one decides against the latest state, inside the store's transaction.
+    racing.commitLocked = (instanceId, decideOn) =>
+      new Promise<void>((resolve) => {
+        const latest = store.load(instanceId);
+        locked.push(latest.sequence);
+        const c = decideOn(latest);
+        if (c) store.commit(c);
+        resolve();
+      });
+    const writer = new Writer(racing, INSTANCE, initial, { onConflict: () => conflicts++ });
+    expect(await Promise.all([writer.submit(append(1)), writer.submit(append(2))])).toEqual([2, 3]);
+    expect({ refusals, conflicts, locked }).toEqual({ refusals: 1, conflicts: 1, locked: [1n] });
+    expect(logged()).toEqual([101, 1, 2]);
+    expect(writer.state.sequence).toBe(3n);
+    // The next batch tries the cheap optimistic commit first again.
+    expect(await writer.submit(append(3))).toBe(5);
+    expect({ refusals, locked }).toEqual({ refusals: 2, locked: [1n, 4n] });
+    expect(logged()).toEqual([101, 1, 2, 102, 3]);
+  });
+
   it('holds commits back while its gate is closed, and commits what queued meanwhile in one transaction', async () => {
     let open!: () => void;
     let closed: Promise<void> | undefined = new Promise<void>((resolve) => (open = resolve));

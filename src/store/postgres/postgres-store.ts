@@ -125,40 +125,20 @@ export class PostgresStore implements Store {
   }
 
   async load(instanceId: string): Promise<SettingsState> {
-    // One statement, one snapshot: the log's end and the projection agree.
-    const { rows } = await this.query<SettingsRow & { last: string }>({
-      name: 'load',
-      text: `SELECT (SELECT coalesce(max(sequence), 0) FROM events WHERE instance_id = $1) AS last, s.*
-             FROM (SELECT 1) AS one LEFT JOIN oidc_settings AS s ON s.instance_id = $1`,
-      values: [instanceId],
-    });
-    const row = rows[0]!;
-    return { sequence: BigInt(row.last), settings: row.instance_id === null ? undefined : toSettings(row) };
+    return toState((await this.query<LoadRow>(loadStatement(instanceId))).rows[0]!);
   }
 
-  async commit(commit: Commit): Promise<void> {
-    if (commit.events.length === 0) {
-      // Nothing to append: the decision (no change, or a refusal) stands only if the log still ends where it was taken.
-      // A data-modifying WITH runs whether or not the query reads it.
-      const probe = commit.probeAt === undefined ? '' : `WITH probe AS (${PROBE}) `;
-      const { rows } = await this.query<{ last: string }>({
-        text: `${probe}SELECT coalesce(max(sequence), 0) AS last FROM events WHERE instance_id = $1`,
-        values: commit.probeAt === undefined ? [commit.instanceId] : [commit.instanceId, commit.probeAt],
-      });
-      if (BigInt(rows[0]!.last) !== commit.expectedSequence) throw new StaleStateError(commit.instanceId);
-      return;
-    }
-    let appended: number;
-    try {
-      const { rows } = await this.query<{ appended: number }>(
-        appendStatement(commit.instanceId, commit.expectedSequence, commit.events, commit.settings, commit.probeAt),
-      );
-      appended = rows[0]!.appended;
-    } catch (error) {
-      if ((error as { code?: string }).code === '23505') throw new StaleStateError(commit.instanceId);
-      throw error;
-    }
-    if (appended !== commit.events.length) throw new StaleStateError(commit.instanceId);
+  commit(commit: Commit): Promise<void> {
+    return writeCommit((statement) => this.query(statement), commit);
+  }
+
+  async commitLocked(instanceId: string, decide: (latest: SettingsState) => Commit | undefined): Promise<void> {
+    await this.transaction(async (client) => {
+      await client.query({ name: 'lock-instance', text: LOCK_INSTANCE, values: [instanceId] });
+      // Read after the lock was granted: every commit takes it first, so this is the latest, and stays it until COMMIT.
+      const commit = decide(toState((await client.query<LoadRow>(loadStatement(instanceId))).rows[0]!));
+      if (commit) await writeCommit((statement) => client.query(statement), commit);
+    });
   }
 
   async readEvents(instanceId: string, afterSequence = 0n, limit = 1000): Promise<StoredEvent[]> {
@@ -267,6 +247,54 @@ export class PostgresStore implements Store {
 const PROBE = 'INSERT INTO write_probe (id, written_at) VALUES (1, $2) ON CONFLICT (id) DO UPDATE SET written_at = excluded.written_at';
 
 /**
+ * The instance's write lock: its row in instances, taken by every commit
+ * before it appends. FOR NO KEY UPDATE, not FOR UPDATE: the events' foreign
+ * key checks take FOR KEY SHARE on the same row, which this does not block.
+ */
+const LOCK_INSTANCE = 'SELECT 1 FROM instances WHERE id = $1 FOR NO KEY UPDATE';
+
+type LoadRow = SettingsRow & { last: string };
+type Run = <R extends pg.QueryResultRow>(statement: pg.QueryConfig) => Promise<pg.QueryResult<R>>;
+
+/** One statement, one snapshot: the log's end and the projection agree. */
+function loadStatement(instanceId: string): pg.QueryConfig {
+  return {
+    name: 'load',
+    text: `SELECT (SELECT coalesce(max(sequence), 0) FROM events WHERE instance_id = $1) AS last, s.*
+           FROM (SELECT 1) AS one LEFT JOIN oidc_settings AS s ON s.instance_id = $1`,
+    values: [instanceId],
+  };
+}
+
+function toState(row: LoadRow): SettingsState {
+  return { sequence: BigInt(row.last), settings: row.instance_id === null ? undefined : toSettings(row) };
+}
+
+/** Writes a commit with one statement; StaleStateError when the log no longer ends at its expected sequence. */
+async function writeCommit(run: Run, commit: Commit): Promise<void> {
+  if (commit.events.length === 0) {
+    // Nothing to append: the decision (no change, or a refusal) stands only if the log still ends where it was taken.
+    // A data-modifying WITH runs whether or not the query reads it.
+    const probe = commit.probeAt === undefined ? '' : `WITH probe AS (${PROBE}) `;
+    const { rows } = await run<{ last: string }>({
+      text: `${probe}SELECT coalesce(max(sequence), 0) AS last FROM events WHERE instance_id = $1`,
+      values: commit.probeAt === undefined ? [commit.instanceId] : [commit.instanceId, commit.probeAt],
+    });
+    if (BigInt(rows[0]!.last) !== commit.expectedSequence) throw new StaleStateError(commit.instanceId);
+    return;
+  }
+  let appended: number;
+  try {
+    const { rows } = await run<{ appended: number }>(appendStatement(commit.instanceId, commit.expectedSequence, commit.events, commit.settings, commit.probeAt));
+    appended = rows[0]!.appended;
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505') throw new StaleStateError(commit.instanceId);
+    throw error;
+  }
+  if (appended !== commit.events.length) throw new StaleStateError(commit.instanceId);
+}
+
+/**
  * One statement (so one transaction, and one round trip) that appends the
  * events, only if the log of the instance ends at `expected`, and writes
  * the projection when they did. It answers how many events it appended.
@@ -288,11 +316,14 @@ function appendStatement(
     events.map((e) => e.createdAt),
   ];
   const parts = [
+    // The lock first (a commit that waited for it then finds its sequence taken: 23505, stale), so that
+    // a decision taken under it (commitLocked) is never beaten to its sequence.
+    `locked AS (${LOCK_INSTANCE})`,
     `appended AS (
       INSERT INTO events (instance_id, sequence, type, payload, actor, created_at)
       SELECT $1, u.sequence, u.type, u.payload::jsonb, u.actor, u.created_at
       FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[]) AS u (sequence, type, payload, actor, created_at)
-      WHERE (SELECT coalesce(max(sequence), 0) FROM events WHERE instance_id = $1) = $2::bigint
+      WHERE EXISTS (SELECT 1 FROM locked) AND (SELECT coalesce(max(sequence), 0) FROM events WHERE instance_id = $1) = $2::bigint
       RETURNING 1)`,
   ];
   if (settings) {
