@@ -18,6 +18,8 @@ import { BENCH, START_FLAGS } from './lib/settings';
 export type LatencyRun = Pick<OpenLoopResult, 'targetRps' | 'rps' | 'p50Ms' | 'p90Ms' | 'p99Ms' | 'p999Ms' | 'maxMs' | 'lagP99Ms' | 'maxInFlight'> & {
   /** Cores used by everything but the bench's processes during the run. */
   readonly otherCores: number;
+  /** Peak RSS (MB) of our server and of the standalone gateway during the run (our runs only). */
+  readonly peakRssMb?: Readonly<Record<string, number>>;
 };
 
 export interface LatencyRow {
@@ -54,7 +56,7 @@ interface LatencyPath {
   readonly ceilingLoad: GrpcLoad | HttpLoad;
 }
 
-const asRun = (run: OpenLoopResult, otherCores: number): LatencyRun => ({
+const asRun = (run: OpenLoopResult, otherCores: number, peakRssMb: Record<string, number> | undefined): LatencyRun => ({
   targetRps: run.targetRps,
   rps: run.rps,
   p50Ms: run.p50Ms,
@@ -65,6 +67,7 @@ const asRun = (run: OpenLoopResult, otherCores: number): LatencyRun => ({
   lagP99Ms: run.lagP99Ms,
   maxInFlight: run.maxInFlight,
   otherCores: Math.round(otherCores * 100) / 100,
+  ...(peakRssMb && { peakRssMb }),
 });
 
 /** `maxRps`: each path's maximum throughput by id, from the first pass (paths without one are left out). */
@@ -112,41 +115,44 @@ export async function measureLatency(
   ].filter((p) => maxRps[p.id] !== undefined);
 
   const serving = { server: ours.child.pid, gateway: gateway.pid };
-  const rss = new RssWatch(serving);
   const all = { ...serving, 'ceiling-grpc': ceilingGrpc.pid, 'ceiling-http': ceilingHttp.pid };
-  const timed = async (what: string, load: GrpcLoad | HttpLoad, rate: number, writes: boolean): Promise<LatencyRun> => {
+  const timed = async (what: string, load: GrpcLoad | HttpLoad, rate: number, writes: boolean, isOurs: boolean): Promise<LatencyRun> => {
     await waitForQuiet((busy) => log(`    waiting for the machine to quieten before ${what} (${busy.toFixed(2)} cores busy elsewhere)`));
     const before = writes ? await lastSequenceAt(ours.databaseFile) : 0;
     const cpu = new CpuWindow(all);
+    // Per run (the high-water mark is reset at each start): which path and rate drives the section's peak.
+    const rss = isOurs ? new RssWatch(serving) : undefined;
     const run = await pacedRun(load, rate, ctx);
+    const peak = rss?.stop();
     const used = cpu.stop(run.cpuSeconds);
     const appended = writes ? (await settledSequenceAt(ours.databaseFile)) - before : undefined;
     for (const problem of verifyPaced(run, appended)) problems.push(`${what}: ${problem}`);
     log(`    ${what} at ${rate.toFixed(0)} req/s: p50 ${run.p50Ms.toFixed(2)} ms, p99 ${run.p99Ms.toFixed(2)} ms, p99.9 ${run.p999Ms.toFixed(2)} ms, max ${run.maxMs.toFixed(1)} ms`);
-    return asRun(run, used.other);
+    return asRun(run, used.other, peak);
   };
 
   const rows: LatencyRow[] = [];
   const moderateCeilings = new Map<string, LatencyRun>();
-  let peakRssMb: Record<string, number> = {};
   try {
     for (const p of paths) {
       log(`latency: ${p.label}`);
       const half = maxRps[p.id]! / 2;
-      const oursHalf = await timed(p.label, p.load, half, p.writes);
-      const ceilingHalf = await timed(`ceiling (${p.ceilingLabel})`, p.ceilingLoad, half, false);
+      const oursHalf = await timed(p.label, p.load, half, p.writes, true);
+      const ceilingHalf = await timed(`ceiling (${p.ceilingLabel})`, p.ceilingLoad, half, false, false);
       rows.push({ id: p.id, label: p.label, rate: 'half', ours: oursHalf, ceilingLabel: p.ceilingLabel, ceiling: ceilingHalf });
-      const oursModerate = await timed(p.label, p.load, MODERATE_RPS, p.writes);
+      const oursModerate = await timed(p.label, p.load, MODERATE_RPS, p.writes, true);
       let ceilingModerate = moderateCeilings.get(p.ceilingId);
       if (!ceilingModerate) {
-        ceilingModerate = await timed(`ceiling (${p.ceilingLabel})`, p.ceilingLoad, MODERATE_RPS, false);
+        ceilingModerate = await timed(`ceiling (${p.ceilingLabel})`, p.ceilingLoad, MODERATE_RPS, false, false);
         moderateCeilings.set(p.ceilingId, ceilingModerate);
       }
       rows.push({ id: p.id, label: p.label, rate: 'moderate', ours: oursModerate, ceilingLabel: p.ceilingLabel, ceiling: ceilingModerate });
     }
   } finally {
-    peakRssMb = rss.stop();
     await Promise.all([ceilingGrpc.stop(), ceilingHttp.stop(), gateway.stop(), ours.child.stop()]);
   }
+  // The section's peak: the highest of its runs' (between runs the servers idle).
+  const peakRssMb: Record<string, number> = {};
+  for (const row of rows) for (const [name, mb] of Object.entries(row.ours.peakRssMb ?? {})) peakRssMb[name] = Math.max(peakRssMb[name] ?? 0, mb);
   return { seconds: BENCH.pacedSeconds, warmupSeconds: BENCH.warmupSeconds, moderateRps: MODERATE_RPS, nodeFlags: START_FLAGS, rows, peakRssMb, problems };
 }

@@ -48,6 +48,12 @@ export function latencyTargets(latency: LatencyResults | undefined): LatencyTarg
 const cells = (run: LatencyRun): string =>
   `${ms(run.p50Ms)} | ${ms(run.p99Ms)} | ${ms(run.p999Ms)} | ${ms(run.maxMs)}`;
 
+/** Measured per run since session 6; older results have the section's peak only. */
+const rssCell = (run: LatencyRun): string => {
+  const peak = run.peakRssMb;
+  return peak ? `${num(peak['server'] ?? 0)} / ${num(peak['gateway'] ?? 0)}` : '—';
+};
+
 const disturbed = (run: LatencyRun) => (run.otherCores > DISTURBED_CORES ? ' ⚠' : '');
 
 /** The "Tail latency" section of BENCHMARKS.md. */
@@ -61,15 +67,15 @@ export function latencyMarkdown(latency: LatencyResults | undefined): string[] {
       `Every run: ${latency.warmupSeconds} s at the rate (not counted), then ${latency.seconds} s counted, from the bench's open-loop generator (bench/loadgen): ` +
       'request k is due at start + k/rate whatever happened before it, and its latency is counted from that due time to the end of its answer, so a stall counts in full for every call due during it. ' +
       'gRPC over 10 HTTP/2 connections, HTTP/1.1 over 50 keep-alive connections (a call due while all 50 are busy waits for one, and the wait counts). ' +
-      `Our server and the standalone gateway run with \`node ${latency.nodeFlags.join(' ')}\`, as deployed; their peak RSS over the whole section: ${peaks}. ` +
+      `Our server and the standalone gateway run with \`node ${latency.nodeFlags.join(' ')}\`, as deployed; their peak RSS over the whole section: ${peaks}, and per run in the table (the gateway column moves only on the standalone rows). ` +
       '"gen. lag p99" is how late the generator itself sent (its timers fire at 1 ms resolution): a floor under every latency here. ' +
       `⚠: other processes used more than ${DISTURBED_CORES} cores during the run.`,
     '',
-    '| path | rate | req/s | p50 ms | p99 ms | p99.9 ms | max ms | ceiling | ceiling p50 | ceiling p99 | ceiling p99.9 | ceiling max | p99 × ceiling | gen. lag p99 ms (ours / ceiling) |',
-    '|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|',
+    '| path | rate | req/s | p50 ms | p99 ms | p99.9 ms | max ms | ceiling | ceiling p50 | ceiling p99 | ceiling p99.9 | ceiling max | p99 × ceiling | gen. lag p99 ms (ours / ceiling) | peak RSS MB (server / gateway) | most in flight |',
+    '|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...latency.rows.map(
       (r) =>
-        `| ${r.label}${disturbed(r.ours)} | ${r.rate === 'half' ? 'half max' : 'moderate'} | ${num(r.ours.rps)} | ${cells(r.ours)} | ${r.ceilingLabel}${disturbed(r.ceiling)} | ${cells(r.ceiling)} | ${times(r.ours.p99Ms / r.ceiling.p99Ms)} | ${ms(r.ours.lagP99Ms)} / ${ms(r.ceiling.lagP99Ms)} |`,
+        `| ${r.label}${disturbed(r.ours)} | ${r.rate === 'half' ? 'half max' : 'moderate'} | ${num(r.ours.rps)} | ${cells(r.ours)} | ${r.ceilingLabel}${disturbed(r.ceiling)} | ${cells(r.ceiling)} | ${times(r.ours.p99Ms / r.ceiling.p99Ms)} | ${ms(r.ours.lagP99Ms)} / ${ms(r.ceiling.lagP99Ms)} | ${rssCell(r.ours)} | ${num(r.ours.maxInFlight)} |`,
     ),
     '',
   ];
