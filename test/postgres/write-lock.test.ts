@@ -5,10 +5,11 @@
  * replica's Updates lost 20 races in a row and answered ABORTED).
  */
 import pg from 'pg';
-import { type Decision, Writer } from '../../src/app/writer';
-import { type SettingsState, StaleStateError, type StoredEvent } from '../../src/store/port';
+import { Writer } from '../../src/app/writer';
+import { StaleStateError, type StoredEvent } from '../../src/store/port';
 import { PostgresStore } from '../../src/store/postgres/postgres-store';
 import { type PostgresCluster, pgQuery, startPostgres } from '../helpers/postgres';
+import { appendEvent, bareFirstStart } from '../helpers/writes';
 
 const INSTANCE = 'inst';
 
@@ -28,12 +29,7 @@ const event = (sequence: bigint, payload: unknown = { n: Number(sequence) }): St
 });
 
 /** A write that appends one event carrying `by`; it answers its sequence. */
-const append =
-  (by: string) =>
-  (state: SettingsState): Decision<bigint> => {
-    const sequence = state.sequence + 1n;
-    return { state: { sequence, settings: state.settings }, result: sequence, events: [event(sequence, { by })] };
-  };
+const append = (by: string) => appendEvent(INSTANCE, { by });
 
 const settled = async (promise: Promise<unknown>, ms: number) =>
   Promise.race([promise.then(() => true, () => true), new Promise((resolve) => setTimeout(() => resolve(false), ms))]);
@@ -46,14 +42,7 @@ describe('the write lock on PostgreSQL', () => {
   beforeEach(async () => {
     url = await cluster.createDatabase('lock');
     stores = [await PostgresStore.open(url, { poolSize: 4 }), await PostgresStore.open(url, { poolSize: 4 })];
-    await stores[0]!.ensureInstance(() => ({
-      instanceId: INSTANCE,
-      createdAt: 1,
-      events: [],
-      settings: undefined,
-      adminToken: { id: 't', hash: Buffer.alloc(32), role: 'IAM_OWNER', description: '', createdAt: 1, expiresAt: null },
-      beforeCommit: () => undefined,
-    }));
+    await stores[0]!.ensureInstance(() => bareFirstStart(INSTANCE));
   });
   afterEach(async () => {
     await holder?.end().catch(() => undefined);
@@ -139,8 +128,8 @@ describe('the write lock on PostgreSQL', () => {
     );
     // Each writer gets one write a turn of the event loop, as a replica under steady load does, until it has PER_WRITER.
     const steady = (writer: Writer, by: string) =>
-      new Promise<PromiseSettledResult<bigint>[]>((resolve) => {
-        const writes: Promise<bigint>[] = [];
+      new Promise<PromiseSettledResult<number>[]>((resolve) => {
+        const writes: Promise<number>[] = [];
         const next = () => {
           writes.push(writer.submit(append(by)));
           if (writes.length < PER_WRITER) setImmediate(next);
@@ -156,7 +145,7 @@ describe('the write lock on PostgreSQL', () => {
     expect(lockedLost).toBe(0);
     // No batch lost twice: the second decision was taken under the lock. (Without it, batches lost up to N times in a row.)
     expect({ worst, conflicts }).toEqual({ worst: 1, conflicts });
-    const acked = outcomes.map((o) => Number((o as PromiseFulfilledResult<bigint>).value)).sort((x, y) => x - y);
+    const acked = outcomes.map((o) => (o as PromiseFulfilledResult<number>).value).sort((x, y) => x - y);
     expect(acked).toEqual(Array.from({ length: 2 * PER_WRITER }, (_, i) => i + 1));
     expect(await sequences()).toEqual(acked);
   }, 60_000);

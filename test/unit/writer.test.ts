@@ -1,11 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CONTENDED_ID, type Decision, Writer } from '../../src/app/writer';
+import { CONTENDED_ID, Writer } from '../../src/app/writer';
 import { AppError } from '../../src/domain/app-error';
 import { Code } from '../../src/domain/code';
 import { type SettingsState, type Store, StaleStateError } from '../../src/store/port';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
+import { appendEvent, bareFirstStart } from '../helpers/writes';
 
 const INSTANCE = 'i1';
 
@@ -17,14 +18,7 @@ describe('Writer', () => {
   beforeEach(async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'writer-'));
     store = SqliteStore.open(path.join(dir, 'test.db'));
-    await store.ensureInstance(() => ({
-      instanceId: INSTANCE,
-      createdAt: 1,
-      events: [],
-      settings: undefined,
-      adminToken: { id: 't', hash: Buffer.alloc(32), role: 'IAM_OWNER', description: '', createdAt: 1, expiresAt: null },
-      beforeCommit: () => undefined,
-    }));
+    await store.ensureInstance(() => bareFirstStart(INSTANCE));
     commits = 0;
     const commit = store.commit.bind(store);
     store.commit = (c) => {
@@ -36,16 +30,7 @@ describe('Writer', () => {
 
   const initial: SettingsState = { sequence: 0n, settings: undefined };
   /** A write that appends one event carrying n; it answers its sequence. */
-  const append =
-    (n: number) =>
-    (state: SettingsState): Decision<number> => {
-      const sequence = state.sequence + 1n;
-      return {
-        state: { sequence, settings: state.settings },
-        result: Number(sequence),
-        events: [{ instanceId: INSTANCE, sequence, type: 'test', payload: { n }, actor: 'test', createdAt: 1 }],
-      };
-    };
+  const append = (n: number) => appendEvent(INSTANCE, { n });
   const logged = () => store.readEvents(INSTANCE).map((e) => (e.payload as { n: number }).n);
   /** The store with another gate in front of its commits. */
   const gated = (gate: () => Promise<void> | undefined): Store => Object.assign(Object.create(store) as Store, { gate });
