@@ -41,6 +41,8 @@ export interface LatencyResults {
   /** Peak RSS (MB) of our server and of the standalone gateway over the whole section. */
   readonly peakRssMb: Record<string, number>;
   readonly problems: string[];
+  /** Set when these results were measured in a run apart from the rest and merged in: what that run was. */
+  readonly measuredApart?: string;
 }
 
 /** A rate every path (the standalone gateway's slowest at ~2,800/s) and every ceiling sustain with room to spare. */

@@ -63,7 +63,7 @@ export function latencyMarkdown(latency: LatencyResults | undefined): string[] {
   return [
     '## Tail latency (open loop)',
     '',
-    `Each of our paths at half of its maximum throughput (from run 1 above) and at ${num(latency.moderateRps)} req/s, each run followed by the matching ceiling at the same rate. ` +
+    `Each of our paths at half of its maximum throughput (${latency.measuredApart ? `from the first pass of ${latency.measuredApart}` : 'from run 1 above'}) and at ${num(latency.moderateRps)} req/s, each run followed by the matching ceiling at the same rate. ` +
       `Every run: ${latency.warmupSeconds} s at the rate (not counted), then ${latency.seconds} s counted, from the bench's open-loop generator (bench/loadgen): ` +
       'request k is due at start + k/rate whatever happened before it, and its latency is counted from that due time to the end of its answer, so a stall counts in full for every call due during it. ' +
       'gRPC over 10 HTTP/2 connections, HTTP/1.1 over 50 keep-alive connections (a call due while all 50 are busy waits for one, and the wait counts). ' +
