@@ -188,11 +188,9 @@ export class Writer {
       }
       this.options.onConflict?.();
       // Decided again under the store's write lock: that decision cannot lose, however busy the other writers are.
-      if (this.store.commitLocked) return this.runLocked(batch);
+      if (this.store.commitLocked) return this.runLocked(batch, attempt + 1);
       if (attempt >= MAX_ATTEMPTS) {
-        // Not a fault of the store (so not failure()), nor of this service: the race was lost, nothing was written.
-        const lost = new AppError(Code.Aborted, CONTENDED_ID, `the settings kept changing on another replica; nothing was written after ${attempt} attempts, try again`, [], { cause: error });
-        for (const job of batch) job.reject(lost);
+        this.abortLost(batch, attempt, error);
         return undefined;
       }
       const reload = async () => {
@@ -220,7 +218,7 @@ export class Writer {
   }
 
   /** Decides and commits the batch in one locked transaction of the store; never rejects. */
-  private async runLocked(batch: readonly Job[]): Promise<void> {
+  private async runLocked(batch: readonly Job[], attempt: number): Promise<void> {
     const started = performance.now();
     let decided: Decided | undefined;
     try {
@@ -230,10 +228,24 @@ export class Writer {
         return events.length > 0 || probe ? this.commitOf(decided) : undefined;
       });
     } catch (error) {
-      this.rejectAll(batch, error);
+      if (!(error instanceof StaleStateError)) {
+        this.rejectAll(batch, error);
+        return;
+      }
+      // Only a writer that appends without taking the lock beats a locked decision:
+      // a replica of an older version, during a rolling upgrade. Bounded like the optimistic retries.
+      this.options.onConflict?.();
+      if (attempt >= MAX_ATTEMPTS) this.abortLost(batch, attempt, error);
+      else await this.runLocked(batch, attempt + 1);
       return;
     }
     this.finish(batch, decided!, started);
+  }
+
+  /** The race was lost every time: not a fault of the store (so not failure()), nor of this service; nothing was written. */
+  private abortLost(batch: readonly Job[], attempts: number, cause: StaleStateError): void {
+    const lost = new AppError(Code.Aborted, CONTENDED_ID, `the settings kept changing on another replica; nothing was written after ${attempts} attempts, try again`, [], { cause });
+    for (const job of batch) job.reject(lost);
   }
 
   private commitOf({ before, working, events, probe }: Decided): Commit {

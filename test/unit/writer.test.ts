@@ -164,6 +164,35 @@ describe('Writer', () => {
     expect(logged()).toEqual([101, 1, 2, 102, 3]);
   });
 
+  it('decides again under the lock when a writer that does not take it (an older replica) won, and answers ABORTED after 20 attempts in all', async () => {
+    let lockedTries = 0;
+    let losses = 2;
+    const mixed: Store = Object.create(store) as Store;
+    mixed.commit = (c) => {
+      throw new StaleStateError(c.instanceId);
+    };
+    mixed.commitLocked = (instanceId, decideOn) =>
+      new Promise<void>((resolve) => {
+        lockedTries++;
+        const c = decideOn(store.load(instanceId));
+        if (losses-- > 0) throw new StaleStateError(instanceId);
+        if (c) store.commit(c);
+        resolve();
+      });
+    const writer = new Writer(mixed, INSTANCE, initial);
+    expect(await writer.submit(append(1))).toBe(1);
+    // One optimistic attempt, then three locked ones: the first two lost.
+    expect(lockedTries).toBe(3);
+    expect(logged()).toEqual([1]);
+
+    lockedTries = 0;
+    losses = Infinity;
+    const outcome = await writer.submit(append(2)).catch((error: unknown) => error);
+    expect(outcome).toMatchObject({ code: Code.Aborted, id: CONTENDED_ID });
+    expect(lockedTries).toBe(19);
+    expect(logged()).toEqual([1]);
+  });
+
   it('holds commits back while its gate is closed, and commits what queued meanwhile in one transaction', async () => {
     let open!: () => void;
     let closed: Promise<void> | undefined = new Promise<void>((resolve) => (open = resolve));
