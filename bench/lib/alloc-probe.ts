@@ -23,7 +23,8 @@ if (out !== undefined) {
         session.post('HeapProfiler.startSampling', {
           samplingInterval: interval,
           includeObjectsCollectedByMajorGC: true,
-          includeObjectsCollectedByMinorGC: true,
+          // ALLOC_INCLUDE_MINOR=0 leaves out what scavenges collected: what remains is what survived into the old generation.
+          includeObjectsCollectedByMinorGC: process.env['ALLOC_INCLUDE_MINOR'] !== '0',
         }),
       );
       return;
