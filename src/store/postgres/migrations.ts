@@ -90,6 +90,33 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'append-function',
+    sql: `
+      -- Appends a commit's events under the instance's write lock (its row,
+      -- FOR NO KEY UPDATE), only if the log still ends at p_expected, and
+      -- answers how many it appended: 0 when another writer appended first.
+      -- VOLATILE, so each statement in it takes a fresh snapshot: after
+      -- waiting for the lock it sees what the holder committed, and a lost
+      -- race is a 0, not a duplicate-key error in the server's log.
+      CREATE FUNCTION append_events(
+        p_instance text, p_expected bigint,
+        p_sequences bigint[], p_types text[], p_payloads text[], p_actors text[], p_created bigint[]
+      ) RETURNS integer LANGUAGE plpgsql VOLATILE AS $$
+      BEGIN
+        PERFORM 1 FROM instances WHERE id = p_instance FOR NO KEY UPDATE;
+        IF (SELECT coalesce(max(sequence), 0) FROM events WHERE instance_id = p_instance) <> p_expected THEN
+          RETURN 0;
+        END IF;
+        INSERT INTO events (instance_id, sequence, type, payload, actor, created_at)
+          SELECT p_instance, u.sequence, u.type, u.payload::jsonb, u.actor, u.created_at
+          FROM unnest(p_sequences, p_types, p_payloads, p_actors, p_created) AS u (sequence, type, payload, actor, created_at);
+        RETURN cardinality(p_sequences);
+      END
+      $$;
+    `,
+  },
 ];
 
 export const POSTGRES_LATEST_VERSION = POSTGRES_MIGRATIONS.at(-1)?.version ?? 0;

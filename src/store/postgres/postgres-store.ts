@@ -248,8 +248,9 @@ const PROBE = 'INSERT INTO write_probe (id, written_at) VALUES (1, $2) ON CONFLI
 
 /**
  * The instance's write lock: its row in instances, taken by every commit
- * before it appends. FOR NO KEY UPDATE, not FOR UPDATE: the events' foreign
- * key checks take FOR KEY SHARE on the same row, which this does not block.
+ * before it appends (append_events, migration 2, takes it the same way).
+ * FOR NO KEY UPDATE, not FOR UPDATE: the events' foreign key checks take
+ * FOR KEY SHARE on the same row, which this does not block.
  */
 const LOCK_INSTANCE = 'SELECT 1 FROM instances WHERE id = $1 FOR NO KEY UPDATE';
 
@@ -288,6 +289,7 @@ async function writeCommit(run: Run, commit: Commit): Promise<void> {
     const { rows } = await run<{ appended: number }>(appendStatement(commit.instanceId, commit.expectedSequence, commit.events, commit.settings, commit.probeAt));
     appended = rows[0]!.appended;
   } catch (error) {
+    // Only a writer that appends without the lock (a replica of an older version) makes a key taken here.
     if ((error as { code?: string }).code === '23505') throw new StaleStateError(commit.instanceId);
     throw error;
   }
@@ -316,15 +318,9 @@ function appendStatement(
     events.map((e) => e.createdAt),
   ];
   const parts = [
-    // The lock first (a commit that waited for it then finds its sequence taken: 23505, stale), so that
-    // a decision taken under it (commitLocked) is never beaten to its sequence.
-    `locked AS (${LOCK_INSTANCE})`,
-    `appended AS (
-      INSERT INTO events (instance_id, sequence, type, payload, actor, created_at)
-      SELECT $1, u.sequence, u.type, u.payload::jsonb, u.actor, u.created_at
-      FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[]) AS u (sequence, type, payload, actor, created_at)
-      WHERE EXISTS (SELECT 1 FROM locked) AND (SELECT coalesce(max(sequence), 0) FROM events WHERE instance_id = $1) = $2::bigint
-      RETURNING 1)`,
+    // append_events (migration 2) takes the instance's write lock first, so that a decision taken
+    // under it (commitLocked) is never beaten to its sequence.
+    `appended AS (SELECT append_events($1, $2::bigint, $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[]) AS n)`,
   ];
   if (settings) {
     const first = values.length + 1;
@@ -333,19 +329,19 @@ function appendStatement(
     const placeholders = Array.from({ length: 11 }, (_, i) => `$${first + i}`).join(', ');
     parts.push(`projected AS (
       INSERT INTO oidc_settings (${PROJECTION_COLUMNS.join(', ')})
-      SELECT $1, ${placeholders} WHERE EXISTS (SELECT 1 FROM appended)
+      SELECT $1, ${placeholders} WHERE (SELECT n FROM appended) > 0
       ${PROJECTION_ON_CONFLICT})`);
   }
   if (probeAt !== undefined) {
     values.push(probeAt);
     parts.push(`probe AS (
-      INSERT INTO write_probe (id, written_at) SELECT 1, $${values.length} WHERE EXISTS (SELECT 1 FROM appended)
+      INSERT INTO write_probe (id, written_at) SELECT 1, $${values.length} WHERE (SELECT n FROM appended) > 0
       ON CONFLICT (id) DO UPDATE SET written_at = excluded.written_at)`);
   }
   return {
     // Named (prepared once per connection) for the common shapes.
     name: `append-${settings ? 's' : ''}${probeAt !== undefined ? 'p' : ''}`,
-    text: `WITH ${parts.join(',\n')} SELECT count(*)::int AS appended FROM appended`,
+    text: `WITH ${parts.join(',\n')} SELECT n AS appended FROM appended`,
     values,
   };
 }
