@@ -26,6 +26,12 @@ try {
   if (header.toString('latin1') !== 'SQLite format 3\\0') throw new Error('not SQLite');
   const Database = require(workerData.sqlite);
   const db = new Database(workerData.file, { readonly: true, fileMustExist: true });
+  // Read through a memory map: the check reads every page, and mapped reads
+  // take half the time of read() calls (395 MB: 430-470 ms against
+  // 780-935). The connection is read-only, and nothing shrinks the file
+  // meanwhile. The price: a disk I/O error during the check is a SIGBUS that
+  // ends the process, where read() would have given SQLITE_IOERR.
+  db.pragma('mmap_size = ' + fs.statSync(workerData.file).size);
   try {
     const rows = db.pragma('quick_check');
     verdict = rows[0] && rows[0].quick_check === 'ok'
