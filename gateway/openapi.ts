@@ -327,15 +327,21 @@ export function openApiDocument(schema: Schema, router: Router, options: OpenApi
 }
 
 /** Serves the document as GET /openapi.json, serialized once. */
-export function openApiRoute(document: OpenApiDocument): ExtraRoute {
-  const body = Buffer.from(JSON.stringify(document));
-  const etag = `"${createHash('sha256').update(body).digest('base64url')}"`;
-  // The document only changes with a restart (new protos): caches keep it briefly and revalidate by ETag.
-  const headers = { 'content-type': 'application/json', 'cache-control': 'public, max-age=300', etag };
+export function openApiRoute(make: () => OpenApiDocument): ExtraRoute {
+  // Made at the first request, not at start: most servers are never asked for it.
+  let made: { body: Buffer; etag: string; headers: Record<string, string> } | undefined;
+  const document = () => {
+    if (made) return made;
+    const body = Buffer.from(JSON.stringify(make()));
+    const etag = `"${createHash('sha256').update(body).digest('base64url')}"`;
+    // The document only changes with a restart (new protos): caches keep it briefly and revalidate by ETag.
+    return (made = { body, etag, headers: { 'content-type': 'application/json', 'cache-control': 'public, max-age=300', etag } });
+  };
   return {
     method: 'GET',
     path: '/openapi.json',
     handle(request, response) {
+      const { body, etag, headers } = document();
       const tags = request.headers['if-none-match']?.split(',').map((t) => t.trim().replace(/^W\//, ''));
       if (tags?.includes(etag) || tags?.includes('*')) {
         response.writeHead(304, headers).end();

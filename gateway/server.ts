@@ -44,8 +44,11 @@ export interface CallRecord {
 
 export interface GatewayOptions {
   readonly call: UnaryCall;
-  /** A FileDescriptorSet of the services fronted; routes come from its google.api.http rules. */
-  readonly descriptorSet: Uint8Array;
+  /**
+   * A FileDescriptorSet of the services fronted, or the Schema already made
+   * from one (schemaFromDescriptorSet); routes come from its google.api.http rules.
+   */
+  readonly descriptorSet: Uint8Array | Schema;
   /** Path prefix per service, e.g. {"zitadel.admin.v1.AdminService": "/admin/v1"}. */
   readonly mounts: Readonly<Record<string, string>>;
   readonly cors: CorsOptions;
@@ -82,7 +85,8 @@ const CONNECT_GET = /(?:^|&)connect=v1(?:&|$)/;
  * share one error body per protocol.
  */
 export function createGateway(options: GatewayOptions): Gateway {
-  const schema = schemaFromDescriptorSet(options.descriptorSet);
+  const set = options.descriptorSet;
+  const schema = set instanceof Uint8Array ? schemaFromDescriptorSet(set) : set;
   const router = routerCompile(schema, options.mounts);
   const call = withDeadline(options.call);
   const compressMinBytes = options.compressMinBytes ?? COMPRESS_MIN_BYTES;
@@ -91,7 +95,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   const connect = { call, registry: schema.registry, maxBodyBytes: options.maxBodyBytes, compressMinBytes };
   const extras = [...(options.extraRoutes ?? [])];
   if (options.openApi) {
-    extras.push(openApiRoute(openApiDocument(schema, router, { ...options.openApi, mounts: options.mounts })));
+    const openApi = options.openApi;
+    extras.push(openApiRoute(() => openApiDocument(schema, router, { ...openApi, mounts: options.mounts })));
   }
 
   const listener = (request: IncomingMessage, response: ServerResponse): void => {

@@ -3,6 +3,7 @@ import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
 import { createGateway, type GatewayServer, startGatewayServer } from '../gateway/server';
 import { fileRoute, redirectRoute, staticRoute } from '../gateway/static';
 import { healthRoutes, metricsRoute } from '../gateway/probe-routes';
+import { schemaFromDescriptorSet } from '../gateway/schema';
 import { ServerCredentials } from '@grpc/grpc-js';
 import { writeAdminTokenFile } from './admin-token-file';
 import { OidcSettingsService } from './app/oidc-settings-service';
@@ -72,6 +73,7 @@ export async function startServer(
   const descriptorSet = fs.readFileSync(DESCRIPTOR_SET_PATH);
   const packageDefinition = loadFileDescriptorSetFromBuffer(descriptorSet);
   const reflection = createReflectionService([descriptorSet, fs.readFileSync(HEALTH_DESCRIPTOR_SET_PATH)]);
+  const gatewaySchema = schemaFromDescriptorSet(descriptorSet);
   const metrics = new Metrics();
   const store = await openStore(config, logger, options.verdict, tightened);
   const transports: { grpc?: GrpcServer } = {};
@@ -150,7 +152,7 @@ export async function startServer(
     // The gateway calls the dispatcher directly: no network hop, same code path.
     const gateway = createGateway({
       call: dispatcher,
-      descriptorSet,
+      descriptorSet: gatewaySchema,
       mounts: config.restMounts,
       cors: { origins: config.corsOrigins, allowedHeaders: config.corsAllowedHeaders ?? [], maxAgeSeconds: 7200 },
       maxBodyBytes: config.maxBodyBytes,

@@ -367,7 +367,7 @@ message GetRequest {
 describe('GET /openapi.json', () => {
   const descriptors = fs.readFileSync(path.join(ROOT, 'gen/descriptors.binpb'));
   const document = documentOf(descriptors, MOUNTS);
-  const route = openApiRoute(document);
+  const route = openApiRoute(() => document);
 
   function serve(headers: Record<string, string> = {}) {
     const sent: { status?: number; headers?: Record<string, unknown>; body?: unknown } = {};
