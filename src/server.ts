@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
 import { createGateway, type GatewayServer, startGatewayServer } from '../gateway/server';
 import { fileRoute, redirectRoute, staticRoute } from '../gateway/static';
 import { healthRoutes, metricsRoute } from '../gateway/probe-routes';
@@ -71,7 +70,6 @@ export async function startServer(
   // What needs no database is built first: with a large database, while
   // its integrity check (started by main.ts) still runs on its own thread.
   const descriptorSet = fs.readFileSync(DESCRIPTOR_SET_PATH);
-  const packageDefinition = loadFileDescriptorSetFromBuffer(descriptorSet);
   const reflection = createReflectionService([descriptorSet, fs.readFileSync(HEALTH_DESCRIPTOR_SET_PATH)]);
   const gatewaySchema = schemaFromDescriptorSet(descriptorSet);
   const metrics = new Metrics();
@@ -125,7 +123,6 @@ export async function startServer(
       {
         handler: dispatcher,
         paths: dispatcher.paths,
-        packageDefinition,
         reflection,
         maxReceiveBytes: config.grpcMaxReceiveBytes,
         limits: {

@@ -1,20 +1,19 @@
 import type http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
-import type { PackageDefinition, ServiceDefinition } from '@grpc/proto-loader';
 import { HealthImplementation } from 'grpc-health-check';
 import type { ReflectionService } from '@grpc/reflection';
+import { DeadlineSweep } from '../../gateway/deadline';
 import { type ConnectionLimits, Connections, listen } from './connections';
 import { putInFront } from './http2-front';
 import { OpenStreams } from './open-streams';
 import { checkRequest, refuse } from './request-check';
+import { UnaryStreamCall } from './unary-stream';
 import type { UnaryHandler } from './unary';
 
 export interface GrpcServerOptions {
   /** Every call of a method in `paths` goes to `handler`. */
   readonly handler: UnaryHandler;
   readonly paths: readonly string[];
-  /** The services' descriptors (proto-loader), for the method table. */
-  readonly packageDefinition: PackageDefinition;
   /** Server reflection over every served service's files (createReflectionService). */
   readonly reflection: ReflectionService;
   /** Larger requests are refused with RESOURCE_EXHAUSTED before they are read. */
@@ -49,16 +48,12 @@ export interface GrpcServer {
   setServing(serving: boolean): void;
 }
 
-const identity = (bytes: Buffer): Buffer => bytes;
-
-const isService = (value: unknown): value is ServiceDefinition =>
-  typeof value === 'object' && value !== null && !('format' in value) && Object.values(value).some((m) => 'path' in (m as object));
-
 /**
- * grpc-js as a thin adapter: messages pass through as bytes (identity
- * (de)serializers) to the transport-free handler, which decodes them itself,
- * so gRPC and the gateway run the same code. Adds server reflection (v1 and
- * v1alpha) and grpc.health.v1, each with one call.
+ * The gRPC port. grpc-js owns the HTTP/2 server and its sessions; the
+ * unary methods in `paths` are answered on their stream (unary-stream.ts),
+ * their messages passed as bytes to the transport-free handler, so gRPC and
+ * the gateway run the same code. grpc-js serves server reflection (v1 and
+ * v1alpha), grpc.health.v1 and anything else.
  */
 export async function startGrpcServer(
   options: GrpcServerOptions,
@@ -75,39 +70,29 @@ export async function startGrpcServer(
     'grpc.keepalive_timeout_ms': 20_000,
   });
   // Only POST application/grpc with a well-formed grpc-timeout reaches grpc-js.
+  const served = new Set(options.paths);
+  const unaryOptions = { handler: options.handler, maxReceiveBytes: options.maxReceiveBytes, deadlines: new DeadlineSweep(), onCall: options.onCall };
   const connections = new Connections(options.limits);
   putInFront(server, {
     session: (session) => connections.sessionStarted(session),
     stream: (stream: http2.ServerHttp2Stream, headers) => {
       connections.streamOpened(stream);
       const refusal = checkRequest(headers);
-      if (refusal) refuse(stream, refusal);
-      return refusal === undefined;
+      if (refusal) {
+        refuse(stream, refusal);
+        return false;
+      }
+      // Our unary methods are answered on the stream; grpc-js serves the rest (health, reflection, unknown paths).
+      const path = headers[':path'];
+      if (path === undefined || !served.has(path)) return true;
+      new UnaryStreamCall(stream, headers, path, unaryOptions);
+      return false;
     },
   });
-  const served = new Set(options.paths);
   const health = new HealthImplementation({ '': 'NOT_SERVING' });
-  const serviceNames: string[] = [];
 
-  for (const [serviceName, definition] of Object.entries(options.packageDefinition)) {
-    if (!isService(definition)) continue;
-    const service: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
-    const implementation: grpc.UntypedServiceImplementation = {};
-    for (const [name, method] of Object.entries(definition)) {
-      if (!served.has(method.path) || method.requestStream || method.responseStream) continue;
-      service[name] = {
-        ...method,
-        requestSerialize: identity,
-        requestDeserialize: identity,
-        responseSerialize: identity,
-        responseDeserialize: identity,
-      };
-      implementation[name] = bridge(options.handler, method.path, options.onCall);
-    }
-    if (Object.keys(service).length === 0) continue;
-    server.addService(service, implementation);
-    serviceNames.push(serviceName);
-  }
+  // Health names every service whose methods are served here ("/package.Service/Method").
+  const serviceNames = [...new Set(options.paths.map((path) => path.slice(1, path.lastIndexOf('/'))))];
   const streams = new OpenStreams(server);
   options.reflection.addToServer(streams);
   health.addToServer(streams);
@@ -149,37 +134,4 @@ export async function startGrpcServer(
       await connections.destroyAll();
     },
   };
-}
-
-function bridge(handler: UnaryHandler, path: string, onCall: GrpcServerOptions['onCall']): grpc.handleUnaryCall<Buffer, Buffer> {
-  return (call, callback) => {
-    const started = performance.now();
-    handler({ method: path, metadata: metadataToRecord(call.metadata), message: call.request }).then(
-      (result) => {
-        onCall?.({ method: path, protocol: 'grpc', code: result.code, durationMs: performance.now() - started, annotations: result.annotations });
-        if (result.code === 0) {
-          const response = result.response!;
-          // A Buffer already (the kept Get answer) is sent as it is, not wrapped again.
-          callback(null, Buffer.isBuffer(response) ? response : Buffer.from(response.buffer, response.byteOffset, response.byteLength));
-          return;
-        }
-        const trailers = new grpc.Metadata();
-        if (result.details) trailers.set('grpc-status-details-bin', Buffer.from(result.details));
-        callback(Object.assign(new Error(result.message), { code: result.code, details: result.message, metadata: trailers }));
-      },
-      // The handler answers errors itself; this only guards against a bug in it.
-      () => callback(Object.assign(new Error('internal error'), { code: grpc.status.INTERNAL, details: 'internal error' })),
-    );
-  };
-}
-
-/** Text metadata as a record; binary (-bin) values base64, as they travel in HTTP/2. */
-export function metadataToRecord(metadata: grpc.Metadata): Record<string, string> {
-  // getMap() makes a new object per call: it becomes the record, not a copy of it.
-  const record = metadata.getMap();
-  for (const key in record) {
-    const value = record[key]!;
-    if (typeof value !== 'string') record[key] = value.toString('base64');
-  }
-  return record as Record<string, string>;
 }
