@@ -59,20 +59,20 @@ export function jsonToBinary(input: DescMessage, json: JsonObject, registry: Reg
 }
 
 /**
- * The JSON made from a response, by the very bytes object it was made from:
- * an in-process core that hands back the same encoded answer while nothing
- * changed (a cached Get) is answered without decoding, encoding or even
- * copying it to UTF-8 again. Bytes from an upstream are new each call and
- * simply miss.
+ * The last JSON made for each response type, with the bytes it was made
+ * from: an answer whose bytes did not change (a Get while nothing was
+ * written) is answered without decoding, encoding or copying it to UTF-8
+ * again. The same bytes object (an in-process core's kept answer) is known
+ * at once; bytes from an upstream are new each call and are compared.
  */
-const jsonOfBytes = new WeakMap<Uint8Array, { readonly output: DescMessage; readonly json: Buffer }>();
+const lastJson = new WeakMap<DescMessage, { readonly bytes: Uint8Array; readonly registry: Registry; readonly json: Buffer }>();
 
 /** Binary message -> proto3 JSON text, as UTF-8 bytes. */
 export function binaryToJson(output: DescMessage, bytes: Uint8Array, registry: Registry): Buffer {
-  const cached = jsonOfBytes.get(bytes);
-  if (cached?.output === output) return cached.json;
+  const last = lastJson.get(output);
+  if (last !== undefined && last.registry === registry && (last.bytes === bytes || Buffer.compare(last.bytes, bytes) === 0)) return last.json;
   const json = Buffer.from(toJsonString(output, fromBinary(output, bytes), { registry }), 'utf8');
-  jsonOfBytes.set(bytes, { output, json });
+  lastJson.set(output, { bytes, registry, json });
   return json;
 }
 
