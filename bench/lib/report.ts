@@ -349,6 +349,7 @@ export function reportMarkdown(results: BenchResults): string {
       'The load generator, the server and this orchestrator share the machine; the load generators run one thread each.',
     '',
     '- **Ceilings.** gRPC: a bare @grpc/grpc-js server built with proto-loader from `gen/descriptors.binpb`, answering UpdateOIDCSettings and GetOIDCSettings with a constant message (no auth, no storage). ' +
+      'Since session 7 our server answers these methods on the HTTP/2 stream, without grpc-js\'s call objects (grpc-js still runs the port), so this ceiling measures grpc-js\'s call path, not the most a Node gRPC server can do, and a ratio above 1× is possible. ' +
       'HTTP: a bare `node:http` server that reads the body, `JSON.parse`s it and answers a constant JSON of the real shape.',
     '- **Peer.** @connectrpc/connect-node (`connectNodeAdapter`, `AdminService` from gen/es) over the service\'s own core: `adminServiceMethods` on an `OidcSettingsService` and `Tokens` on its own SQLite database, ' +
       'with the token check and the permission from the method\'s auth_option, as our dispatcher does. gRPC-Web and Connect JSON over HTTP/1.1, gRPC over h2c.',
