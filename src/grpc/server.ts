@@ -7,7 +7,7 @@ import { type ConnectionLimits, Connections, listen } from './connections';
 import { putInFront } from './http2-front';
 import { OpenStreams } from './open-streams';
 import { checkRequest, refuse } from './request-check';
-import { UnaryStreamCall } from './unary-stream';
+import { UnaryStreamCall, type UnaryStreamOptions } from './unary-stream';
 import type { UnaryHandler } from './unary';
 
 export interface GrpcServerOptions {
@@ -21,14 +21,8 @@ export interface GrpcServerOptions {
   /** How many connections, and how long one may sit idle or take to begin HTTP/2. */
   readonly limits: ConnectionLimits;
   readonly credentials?: grpc.ServerCredentials;
-  /** Sees every answered call (for logs and metrics). */
-  readonly onCall?: (record: {
-    method: string;
-    protocol: 'grpc';
-    code: number;
-    durationMs: number;
-    annotations?: Readonly<Record<string, string>>;
-  }) => void;
+  /** Sees every answered call of `paths` (for logs and metrics). */
+  readonly onCall?: UnaryStreamOptions['onCall'];
 }
 
 export interface GrpcServer {
