@@ -63,10 +63,10 @@ export async function startGrpcServer(
     'grpc.keepalive_time_ms': options.limits.idleTimeoutMs,
     'grpc.keepalive_timeout_ms': 20_000,
   });
-  // Only POST application/grpc with a well-formed grpc-timeout reaches grpc-js.
   const served = new Set(options.paths);
   const unaryOptions = { handler: options.handler, maxReceiveBytes: options.maxReceiveBytes, deadlines: new DeadlineSweep(), onCall: options.onCall };
   const connections = new Connections(options.limits);
+  // Only POST application/grpc with a well-formed grpc-timeout reaches a method, ours or grpc-js's.
   putInFront(server, {
     session: (session) => connections.sessionStarted(session),
     stream: (stream: http2.ServerHttp2Stream, headers) => {
