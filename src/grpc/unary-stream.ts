@@ -1,7 +1,9 @@
 import http2 from 'node:http2';
 import zlib from 'node:zlib';
 import type { DeadlineSweep, Pending } from '../../gateway/deadline';
+import { frameSerialize } from '../../gateway/grpc-web/frame';
 import { grpcMessageEncode } from '../../gateway/grpc-web/grpc-message';
+import { grpcTimeoutParse } from '../../gateway/grpc-web/timeout';
 import { Code } from '../domain/code';
 import type { UnaryHandler, UnaryResult } from './unary';
 
@@ -34,9 +36,6 @@ const END = { endStream: true };
 
 /** Request headers that are the transport's, not the call's metadata (as grpc-js removes them). */
 const TRANSPORT_HEADERS = new Set(['grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'accept-encoding', 'te', 'content-type']);
-
-/** grpc-timeout units in milliseconds (the value was checked by request-check.ts). */
-const UNIT_MS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
 
 const PREFIX = 5;
 
@@ -74,9 +73,11 @@ export class UnaryStreamCall implements Pending {
     stream.on('error', ignore);
     stream.on('data', (chunk: Buffer) => this.data(chunk));
     stream.once('end', () => this.end());
+    // Checked by request-check.ts before the call was made.
     const timeout = headers['grpc-timeout'];
-    if (typeof timeout === 'string') {
-      this.deadline = Date.now() + Number(timeout.slice(0, -1)) * UNIT_MS[timeout.slice(-1)]!;
+    const timeoutMs = typeof timeout === 'string' ? grpcTimeoutParse(timeout) : undefined;
+    if (timeoutMs !== undefined) {
+      this.deadline = Date.now() + timeoutMs;
       options.deadlines.add(this);
       // A call the client reset waits for no deadline.
       stream.once('close', () => options.deadlines.delete(this));
@@ -93,7 +94,7 @@ export class UnaryStreamCall implements Pending {
     this.chunks.push(chunk);
     this.received += chunk.length;
     if (this.length < 0 && this.received >= PREFIX) {
-      this.length = this.prefixAt(0).length;
+      this.length = this.prefix().length;
       if (this.length > this.options.maxReceiveBytes) {
         this.refuse(Code.ResourceExhausted, `Received message larger than max (${this.length} vs ${this.options.maxReceiveBytes})`);
         return;
@@ -109,7 +110,7 @@ export class UnaryStreamCall implements Pending {
       this.refuse(Code.Unimplemented, `Received no request message for unary method ${this.method}`);
       return;
     }
-    const { compressed } = this.prefixAt(0);
+    const { compressed } = this.prefix();
     const body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.received);
     this.chunks = [];
     const message = body.subarray(PREFIX, PREFIX + this.length);
@@ -158,17 +159,12 @@ export class UnaryStreamCall implements Pending {
       this.fail(result.code, result.message, result.details);
       return;
     }
-    const stream = this.stream;
-    if (stream.destroyed || stream.closed) return this.done();
     this.done();
-    const response = result.response;
-    const frame = Buffer.allocUnsafe(PREFIX + response.length);
-    frame[0] = 0;
-    frame.writeUInt32BE(response.length, 1);
-    frame.set(response, PREFIX);
+    const stream = this.stream;
+    if (stream.destroyed || stream.closed) return;
     stream.respond(RESPONSE_HEADERS, WITH_TRAILERS);
     stream.once('wantTrailers', () => stream.sendTrailers(OK_TRAILERS));
-    stream.end(frame);
+    stream.end(frameSerialize(0, result.response));
   }
 
   /** Answered without the method's result (refused, or past its deadline): logged here. */
@@ -180,7 +176,6 @@ export class UnaryStreamCall implements Pending {
 
   /** A trailers-only answer; a request still being sent is then cut (RST_STREAM NO_ERROR, RFC 9113 §8.1). */
   private fail(code: number, message: string, details?: Uint8Array): void {
-    if (this.answered) return;
     this.done();
     const stream = this.stream;
     if (stream.destroyed || stream.closed) return;
@@ -201,10 +196,11 @@ export class UnaryStreamCall implements Pending {
     if (this.deadline !== Infinity) this.options.deadlines.delete(this);
   }
 
-  private prefixAt(offset: number): { compressed: boolean; length: number } {
+  /** The first message's prefix (at least PREFIX bytes have arrived). */
+  private prefix(): { compressed: boolean; length: number } {
     const first = this.chunks[0]!;
-    const bytes = first.length >= offset + PREFIX ? first : Buffer.concat(this.chunks, this.received);
-    return { compressed: (bytes[offset]! & 1) === 1, length: bytes.readUInt32BE(offset + 1) };
+    const bytes = first.length >= PREFIX ? first : Buffer.concat(this.chunks, this.received);
+    return { compressed: (bytes[0]! & 1) === 1, length: bytes.readUInt32BE(1) };
   }
 }
 
