@@ -18,7 +18,17 @@ import { grpcHealth, startServerChild } from '../hardening/child';
 const SERVICES = ['', 'zitadel.admin.v1.AdminService'];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** GET on a new connection: the status, or the socket error's code (ECONNREFUSED). */
+/*
+ * A connection that reaches a port as it closes may be refused, reset by the
+ * kernel (it was still in the listen backlog: "connect ECONNRESET" or "read
+ * ECONNRESET"), or, on the gRPC port, accepted and closed before HTTP/2
+ * began ("Failed to connect"). The server took no request from any of them,
+ * so each counts as refused. A request cut after the server took it shows
+ * as something else ("socket hang up", a gRPC status) and fails the test.
+ */
+const kernelReset = /^(connect|read) ECONNRESET/;
+
+/** GET on a new connection: the status, or ECONNREFUSED when the connection was refused or reset. */
 function get(port: number, urlPath: string, token?: string): Promise<number | string> {
   return new Promise((resolve) => {
     const request = http.get(
@@ -29,18 +39,22 @@ function get(port: number, urlPath: string, token?: string): Promise<number | st
       },
     );
     request.on('timeout', () => request.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
-    request.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    request.on('error', (error: NodeJS.ErrnoException) =>
+      resolve(kernelReset.test(error.message) ? 'ECONNREFUSED' : (error.code ?? error.message)),
+    );
   });
 }
 
-/** grpc.health.v1 Check of "" and the AdminService on a new channel: both statuses as one, or REFUSED. */
+/** grpc.health.v1 Check of "" and the AdminService on a new channel: both statuses as one, or REFUSED when no connection was made. */
 async function health(port: number): Promise<string> {
   try {
     const statuses = await grpcHealth(port, SERVICES);
     return new Set(statuses).size === 1 ? statuses[0]! : statuses.join('/');
   } catch (error) {
     const { code, details } = error as grpc.ServiceError;
-    return code === grpc.status.UNAVAILABLE && /ECONNREFUSED/.test(details) ? 'REFUSED' : `${code}: ${details}`;
+    // grpc-js: "No connection established. Last error: connect ECONNREFUSED …", "read ECONNRESET" or "Failed to connect".
+    const notConnected = code === grpc.status.UNAVAILABLE && /^No connection established/.test(details);
+    return notConnected ? 'REFUSED' : `${code}: ${details}`;
   }
 }
 
