@@ -20,13 +20,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /*
  * A connection that reaches a port as it closes may be refused, reset by the
- * kernel (it was still in the listen backlog: "connect ECONNRESET" or "read
- * ECONNRESET"), or, on the gRPC port, accepted and closed before HTTP/2
- * began ("Failed to connect"). The server took no request from any of them,
- * so each counts as refused. A request cut after the server took it shows
- * as something else ("socket hang up", a gRPC status) and fails the test.
+ * kernel (it was still in the listen backlog: ECONNRESET from connect, read
+ * or write), or, on the gRPC port, accepted and closed before HTTP/2 began
+ * ("Failed to connect"). The server took no request from any of them, so
+ * each counts as refused. A request cut after the server took it shows as
+ * something else ("socket hang up", which no system call reports, or a gRPC
+ * status) and fails the test.
  */
-const kernelReset = /^(connect|read) ECONNRESET/;
+const kernelReset = (error: NodeJS.ErrnoException) => error.code === 'ECONNRESET' && error.syscall !== undefined;
 
 /** GET on a new connection: the status, or ECONNREFUSED when the connection was refused or reset. */
 function get(port: number, urlPath: string, token?: string): Promise<number | string> {
@@ -40,7 +41,7 @@ function get(port: number, urlPath: string, token?: string): Promise<number | st
     );
     request.on('timeout', () => request.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
     request.on('error', (error: NodeJS.ErrnoException) =>
-      resolve(kernelReset.test(error.message) ? 'ECONNREFUSED' : (error.code ?? error.message)),
+      resolve(kernelReset(error) ? 'ECONNREFUSED' : (error.code ?? error.message)),
     );
   });
 }
